@@ -1,0 +1,1 @@
+"""Sub-command implementations of ``oidc-credential-chain``; see :mod:`oidc_credential_chain.cli`."""

@@ -1,0 +1,99 @@
+"""Reading token files safely: regular files only, bounded size, allowed directories."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Mapping
+
+from ..errors import ConfigurationError
+
+#: Token text larger than this is refused (one extra byte is read to detect it).
+MAX_TOKEN_BYTES = 64 * 1024
+
+FILE_DIRS_VAR = "OIDC_CREDENTIAL_CHAIN_FILE_DIRS"
+
+
+def allowed_dirs(environ: Mapping[str, str]) -> list[str] | None:
+    """Directories from ``OIDC_CREDENTIAL_CHAIN_FILE_DIRS``, or None when unrestricted."""
+    raw = environ.get(FILE_DIRS_VAR, "")
+    dirs = [os.path.realpath(d) for d in raw.split(":") if d.strip()]
+    return dirs or None
+
+
+def check_allowed(path: str, environ: Mapping[str, str], *, what: str) -> None:
+    dirs = allowed_dirs(environ)
+    if dirs is None:
+        return
+    real = os.path.realpath(path)
+    for directory in dirs:
+        if real == directory or real.startswith(directory.rstrip(os.sep) + os.sep):
+            return
+    raise ConfigurationError(
+        f"{what} {path!r} is outside the directories allowed by {FILE_DIRS_VAR} "
+        f"({', '.join(dirs)}); move the token or extend {FILE_DIRS_VAR}"
+    )
+
+
+def read_token_file(path: str, environ: Mapping[str, str], *, what: str) -> str:
+    """Read at most 64 KiB of a regular file and strip surrounding whitespace.
+
+    ``what`` describes the file in errors (``"token file named by AZURE_FEDERATED_TOKEN_FILE"``).
+    FIFOs and devices are refused before any read, so ``/dev/zero`` cannot hang or fill memory.
+
+    Example: ``read_token_file("/var/run/token", os.environ, what="token file")``.
+    """
+    check_allowed(path, environ, what=what)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ConfigurationError(f"{what} {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigurationError(f"{what} {path!r} is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigurationError(
+            f"{what} {path!r} is not readable by this process (permission denied)"
+        ) from None
+    except OSError as err:
+        reason = errno.errorcode.get(err.errno or 0, "error")
+        raise ConfigurationError(f"{what} {path!r} cannot be opened ({reason})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (FIFO, socket or device)"
+            raise ConfigurationError(f"{what} {path!r} is {kind}; only regular files are read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_TOKEN_BYTES:
+            chunk = os.read(fd, MAX_TOKEN_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as err:
+        reason = errno.errorcode.get(err.errno or 0, "error")
+        raise ConfigurationError(f"{what} {path!r} could not be read ({reason})") from None
+    finally:
+        os.close(fd)
+    if size > MAX_TOKEN_BYTES:
+        raise ConfigurationError(f"{what} {path!r} is larger than {MAX_TOKEN_BYTES} bytes; not a token")
+    data = b"".join(chunks)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{what} {path!r} is not UTF-8 text; not a token") from None
+    text = text.strip()
+    if not text:
+        raise ConfigurationError(f"{what} {path!r} is empty")
+    return text
+
+
+def file_fingerprint(path: str) -> tuple[int, int, int] | None:
+    """``(inode, size, mtime_ns)`` to notice a rotated file, or None if it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)

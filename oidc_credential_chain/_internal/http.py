@@ -1,0 +1,349 @@
+"""A small HTTP transport with bounded time, retries and the library's safety rules.
+
+Rules applied to every request: TLS verification on; ``https`` required except for
+loopback and the link-local metadata endpoints; redirects never followed; connection
+errors, 5xx and 429 retried with exponential backoff and full jitter (``Retry-After``
+honoured) within an overall deadline; other 4xx returned at once.  ``requests`` is
+imported on first use so that importing the package stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import ipaddress
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from . import clock
+from .log import get_logger
+
+if TYPE_CHECKING:
+    import requests
+
+_log = get_logger("http")
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpConfig:
+    """Timeouts and retry budget for identity-provider and token-exchange calls.
+
+    Example: ``HttpConfig(total_timeout=10, attempts=5)``.
+    Environment: ``OIDC_CREDENTIAL_CHAIN_TIMEOUT`` (overall seconds),
+    ``OIDC_CREDENTIAL_CHAIN_CONNECT_TIMEOUT``, ``OIDC_CREDENTIAL_CHAIN_ATTEMPTS``.
+    """
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    total_timeout: float = 30.0
+    attempts: int = 3
+    backoff_base: float = 0.25
+    backoff_cap: float = 4.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HttpConfig:
+        env = os.environ if environ is None else environ
+        total = _env_float(env, "OIDC_CREDENTIAL_CHAIN_TIMEOUT", cls.total_timeout)
+        connect = min(_env_float(env, "OIDC_CREDENTIAL_CHAIN_CONNECT_TIMEOUT", cls.connect_timeout), total)
+        attempts_raw = env.get("OIDC_CREDENTIAL_CHAIN_ATTEMPTS", "").strip()
+        attempts = cls.attempts
+        if attempts_raw:
+            if not attempts_raw.isdigit() or int(attempts_raw) < 1:
+                from ..errors import ConfigurationError
+
+                raise ConfigurationError(
+                    f"OIDC_CREDENTIAL_CHAIN_ATTEMPTS must be a positive integer, got {attempts_raw!r}"
+                )
+            attempts = int(attempts_raw)
+        return cls(
+            connect_timeout=connect,
+            read_timeout=min(cls.read_timeout, total),
+            total_timeout=total,
+            attempts=attempts,
+        )
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1))))
+
+
+@dataclasses.dataclass
+class HttpResponse:
+    """A received response: status, lower-cased headers and the raw body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class TransportError(Exception):
+    """The request could not be completed (connection refused, timeout, TLS failure)."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class InsecureURLError(ValueError):
+    """A credential-bearing request to a plain-http, non-loopback URL."""
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.rsplit("@", 1)[-1]
+
+
+def describe_url(url: str) -> str:
+    """``scheme://host/path`` without query or credentials, for messages and logs."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{host_of(url)}{parts.path}"
+
+
+def is_loopback_host(hostname: str) -> bool:
+    if hostname in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url_security(url: str, *, allow_http: bool = False) -> None:
+    """Refuse anything but https, loopback http, or http the caller vouches for (metadata).
+
+    Example: ``check_url_security("http://10.0.0.1/x")`` raises :class:`InsecureURLError`.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and (allow_http or is_loopback_host(parts.hostname or "")):
+        return
+    raise InsecureURLError(
+        f"refusing {parts.scheme or 'schemeless'} URL {describe_url(url)}: https is required "
+        "except for loopback and the link-local metadata endpoints"
+    )
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - clock.now())
+
+
+class HttpClient:
+    """Sends requests under the rules in this module's docstring.
+
+    Example::
+
+        client = HttpClient(HttpConfig(total_timeout=5))
+        response = client.request("GET", "https://example.com/token", headers={...})
+    """
+
+    def __init__(self, config: HttpConfig | None = None, *, ca_bundle: str | None = None) -> None:
+        self.config = config or HttpConfig.from_env()
+        self._ca_bundle = ca_bundle or os.environ.get("OIDC_CREDENTIAL_CHAIN_CA_BUNDLE") or None
+        self._local = threading.local()
+
+    def _session(self, *, direct: bool) -> requests.Session:
+        attr = "direct" if direct else "proxied"
+        session: requests.Session | None = getattr(self._local, attr, None)
+        if session is None:
+            import requests
+
+            session = requests.Session()
+            # trust_env=False ignores HTTP(S)_PROXY, which must never see metadata-server traffic.
+            session.trust_env = not direct
+            session.max_redirects = 0
+            setattr(self._local, attr, session)
+        return session
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
+        allow_http: bool = False,
+        direct: bool = False,
+        retry: bool = True,
+        verify: bool | str | None = None,
+    ) -> HttpResponse:
+        """Send one logical request, retrying transient failures within the deadline.
+
+        Returns the final response (any status); raises :class:`TransportError` when no
+        response could be obtained.  ``direct=True`` bypasses proxies.
+        """
+        check_url_security(url, allow_http=allow_http)
+        config = self.config
+        deadline = clock.mono() + config.total_timeout
+        attempts = config.attempts if retry else 1
+        where = describe_url(url)
+        last_error: TransportError | None = None
+        for attempt in range(1, attempts + 1):
+            remaining = deadline - clock.mono()
+            if remaining <= 0:
+                break
+            started = time.perf_counter()
+            try:
+                response = self._send_once(method, url, headers, params, data, direct, remaining, verify)
+            except TransportError as err:
+                last_error = err
+                _log.debug("%s %s failed on attempt %d: %s", method, where, attempt, err)
+                delay = config.backoff(attempt)
+            else:
+                _log.debug(
+                    "%s %s -> %d in %.0f ms (attempt %d)",
+                    method,
+                    where,
+                    response.status,
+                    (time.perf_counter() - started) * 1000,
+                    attempt,
+                )
+                if response.status not in RETRYABLE_STATUSES or attempt == attempts:
+                    return response
+                retry_after = _retry_after_seconds(response.header("retry-after"))
+                delay = retry_after if retry_after is not None else config.backoff(attempt)
+                if clock.mono() + delay >= deadline:
+                    _log.debug("%s %s: no time left to wait %.1fs before retrying", method, where, delay)
+                    return response
+                last_error = None
+                last_response = response
+            if attempt == attempts:
+                break
+            if clock.mono() + delay >= deadline:
+                break
+            time.sleep(delay)
+        if last_error is None:
+            # Only reachable when the deadline ran out between a retryable response and the next try.
+            return last_response
+        raise last_error
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        data: Mapping[str, str] | bytes | None,
+        direct: bool,
+        remaining: float,
+        verify: bool | str | None,
+    ) -> HttpResponse:
+        import requests
+
+        session = self._session(direct=direct)
+        timeout = (min(self.config.connect_timeout, remaining), min(self.config.read_timeout, remaining))
+        where = describe_url(url)
+        verify_arg: bool | str = verify if verify is not None else (self._ca_bundle or True)
+        if verify_arg is False:
+            verify_arg = True  # TLS verification is never turned off.
+        try:
+            raw = session.request(
+                method,
+                url,
+                headers=dict(headers or {}),
+                params=dict(params) if params else None,
+                data=data,
+                timeout=timeout,
+                allow_redirects=False,
+                verify=verify_arg,
+            )
+            body = raw.content
+        except requests.exceptions.SSLError:
+            raise TransportError(f"TLS verification failed for {where}", url=url) from None
+        except requests.exceptions.ConnectTimeout:
+            raise TransportError(f"timed out connecting to {where}", url=url) from None
+        except (requests.exceptions.ReadTimeout, requests.exceptions.Timeout):
+            raise TransportError(f"timed out waiting for {where}", url=url) from None
+        except requests.exceptions.ConnectionError as err:
+            reason = _connection_reason(err)
+            raise TransportError(f"could not reach {where} ({reason})", url=url) from None
+        except requests.exceptions.RequestException as err:
+            raise TransportError(f"request to {where} failed ({type(err).__name__})", url=url) from None
+        headers_out = {k.lower(): v for k, v in raw.headers.items()}
+        return HttpResponse(status=raw.status_code, headers=headers_out, body=body, url=url)
+
+
+def _connection_reason(err: Exception) -> str:
+    text = str(err)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "Temporary failure in name resolution",
+        "Connection reset",
+        "Connection aborted",
+        "Remote end closed connection",
+        "IncompleteRead",
+        "No route to host",
+        "Network is unreachable",
+    ):
+        if marker in text:
+            return marker.lower()
+    return "connection error"
+
+
+_default_client: HttpClient | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> HttpClient:
+    """The process-wide client configured from the environment."""
+    global _default_client
+    with _default_lock:
+        if _default_client is None:
+            _default_client = HttpClient()
+        return _default_client
+
+
+def reset_default_client() -> None:
+    """Drop the process-wide client so the next call re-reads the environment."""
+    global _default_client
+    with _default_lock:
+        _default_client = None

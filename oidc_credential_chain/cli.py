@@ -1,0 +1,101 @@
+"""The ``oidc-credential-chain`` command line.
+
+Exit codes: 0 success; 1 a fetch or exchange failed; 2 configuration or usage error;
+3 ``doctor`` ran and found a mismatch.  Errors go to stderr as one paragraph, with a
+traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .errors import ErrorKind, OIDCError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_MISMATCH = 3
+
+PROG = "oidc-credential-chain"
+
+#: Each module registers its sub-commands with ``register(subparsers)``; handlers import
+#: heavy dependencies only when they run.
+_COMMAND_MODULES = (
+    "oidc_credential_chain._cli.tokens",
+)
+
+
+class UsageError(Exception):
+    """A command-line mistake detected after parsing (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Fetch OIDC ID tokens and exchange them for AWS, Azure and Google Cloud credentials.",
+    )
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG and show tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def exit_code_for(err: OIDCError) -> int:
+    return EXIT_USAGE if err.kind is ErrorKind.CONFIGURATION else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Example: ``main(["claims", "oidc/github/sts.amazonaws.com"])``.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        code: int = args.func(args)
+    except OIDCError as err:
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"{PROG}: {err}\n")
+        return exit_code_for(err)
+    except UsageError as err:
+        sys.stderr.write(f"{PROG}: {err}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,103 @@
+"""Parse and validate ``oidc/<provider>/<argument>`` strings.
+
+The grammar: the literal prefix ``oidc/``, a provider name up to the next ``/``, and
+everything after that ``/`` as the argument, used exactly as written.  An empty argument
+is no argument (``oidc/circleci`` and ``oidc/circleci/`` are the same spec).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .errors import ConfigurationError
+
+PREFIX = "oidc/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """An immutable, validated token spec.
+
+    Example::
+
+        >>> parse_spec("oidc/google/https://example.com/")
+        Spec('oidc/google/https://example.com/')
+        >>> _.argument
+        'https://example.com/'
+    """
+
+    provider: str
+    argument: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The canonical spec string (``oidc/x`` for ``oidc/x/``)."""
+        if self.argument is None:
+            return f"{PREFIX}{self.provider}"
+        return f"{PREFIX}{self.provider}/{self.argument}"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        # A spec names where a token comes from, never the token itself, so it is safe to show.
+        return f"Spec({self.text!r})"
+
+
+def is_spec(value: object) -> bool:
+    """True when ``value`` is a string that looks like an ``oidc/...`` spec.
+
+    Example: ``is_spec("oidc/github")`` is True; ``is_spec("/var/run/token")`` is False.
+    """
+    return isinstance(value, str) and value.strip().startswith(PREFIX)
+
+
+def split_spec(text: str) -> Spec:
+    """Split a spec string into provider and argument without checking the provider.
+
+    Raises :class:`ConfigurationError` for strings that are not specs at all.
+    """
+    if not isinstance(text, str):
+        raise ConfigurationError(
+            f"a token spec must be a string like 'oidc/github', not {type(text).__name__}"
+        )
+    stripped = text.strip()
+    if stripped in ("oidc", PREFIX.rstrip("/")) or stripped == PREFIX:
+        raise ConfigurationError(
+            f"{stripped!r} names no identity provider: write 'oidc/<provider>[/<argument>]', "
+            "for example 'oidc/github/sts.amazonaws.com'"
+        )
+    if not stripped.startswith(PREFIX):
+        raise ConfigurationError(
+            "a token spec must start with 'oidc/' (for example 'oidc/github/sts.amazonaws.com'); "
+            "the value given does not"
+        )
+    rest = stripped[len(PREFIX) :]
+    provider, sep, argument = rest.partition("/")
+    if not provider:
+        raise ConfigurationError(
+            f"{stripped!r} names no identity provider: write 'oidc/<provider>[/<argument>]'"
+        )
+    return Spec(provider=provider, argument=argument if sep and argument else None)
+
+
+def parse_spec(text: str | Spec) -> Spec:
+    """Parse and validate a spec against the known providers.
+
+    Raises :class:`ConfigurationError` for an unknown provider, a missing required
+    argument, or an argument given to a provider that takes none.
+
+    Example::
+
+        spec = parse_spec("oidc/github/sts.amazonaws.com")
+        assert (spec.provider, spec.argument) == ("github", "sts.amazonaws.com")
+    """
+    from .providers.registry import get_provider
+
+    spec = text if isinstance(text, Spec) else split_spec(text)
+    provider = get_provider(spec.provider)
+    provider.check_argument(spec)
+    return spec
+
+
+__all__ = ["PREFIX", "Spec", "is_spec", "parse_spec", "split_spec"]

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from oidc_credential_chain._api import clear_token_cache
+from oidc_credential_chain._internal.http import reset_default_client
+from oidc_credential_chain._internal.log import reset_warnings
+from oidc_credential_chain.providers.registry import reset_registry
+
+# Variables that would let the developer's or CI's own identity leak into tests.
+_AMBIENT_PREFIXES = (
+    "AWS_",
+    "AZURE_",
+    "ACTIONS_ID_TOKEN_",
+    "CIRCLE_",
+    "GCE_METADATA",
+    "GOOGLE_",
+    "OIDC_CREDENTIAL_CHAIN_",
+    "BITBUCKET_",
+    "TFC_",
+    "GITLAB_",
+    "BUILDKITE",
+    "IDENTITY_ENDPOINT",
+    "MSI_",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(_AMBIENT_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    # Short budgets keep failure-path tests fast; tests that measure retries set their own.
+    monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_TIMEOUT", "8")
+    _reset()
+    yield
+    _reset()
+
+
+def _reset() -> None:
+    clear_token_cache()
+    reset_default_client()
+    reset_warnings()
+    reset_registry()
