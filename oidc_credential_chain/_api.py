@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 from ._internal.log import get_logger, warn_once
 from .cache import ExpiringCache
-from .errors import OIDCError
+from .errors import CredentialLoopError, OIDCError
 from .idtoken import IdToken, make_id_token, refresh_margin
 from .providers.base import FetchContext
 from .providers.registry import get_provider
@@ -13,6 +15,9 @@ from .spec import Spec, parse_spec
 _log = get_logger("token")
 
 _cache: ExpiringCache[str, IdToken] = ExpiringCache()
+#: Specs this thread is fetching: asking for one of them again from inside its own fetch is a loop
+#: (it would otherwise wait forever on its own single-flight lock).
+_in_flight = threading.local()
 
 
 def fetch_id_token(
@@ -34,19 +39,15 @@ def fetch_id_token(
     parsed = parse_spec(spec)
     provider = get_provider(parsed.provider)
     ctx = context or FetchContext()
-    if not provider.official:
-        warn_once(
-            _log,
-            f"unofficial:{provider.name}",
-            "%s uses the generic '%s' provider: it works, but nothing refreshes the token for you; "
-            "prefer a named provider (github, google, circleci, azure, kubernetes...) where one fits",
-            parsed.text,
-            provider.name,
-        )
 
     def fetch() -> tuple[IdToken, float]:
         _log.debug("fetching an ID token for %s", parsed.text)
-        text = provider.fetch(parsed, ctx)
+        outer: frozenset[str] = getattr(_in_flight, "specs", frozenset())
+        _in_flight.specs = outer | {parsed.text}
+        try:
+            text = provider.fetch(parsed, ctx)
+        finally:
+            _in_flight.specs = outer
         token = make_id_token(
             text,
             spec=parsed.text,
@@ -56,13 +57,30 @@ def fetch_id_token(
         _log.debug("fetched an ID token for %s: %s", parsed.text, token.describe())
         return token, max(0.0, token.lifetime - refresh_margin(token.lifetime))
 
+    if parsed.text in getattr(_in_flight, "specs", frozenset()):
+        raise CredentialLoopError(
+            f"{parsed.text}: fetching this token needs the token itself (the credentials its provider "
+            "uses are configured with the same spec); give that provider an identity of its own",
+            spec=parsed.text,
+        )
     try:
         fingerprint = provider.fingerprint(parsed, ctx)
-        return _cache.get(parsed.text, fetch, force_refresh=force_refresh, fingerprint=fingerprint)
+        token = _cache.get(parsed.text, fetch, force_refresh=force_refresh, fingerprint=fingerprint)
     except OIDCError as err:
         if err.spec is None:
             err.spec = parsed.text
         raise
+    if not provider.official:
+        # Only once it works, so that a failing command prints its error and nothing else.
+        warn_once(
+            _log,
+            f"unofficial:{provider.name}",
+            "%s uses the generic '%s' provider: it works, but nothing says who refreshes the token; "
+            "prefer a named provider (github, google, circleci, azure, kubernetes...) where one fits",
+            parsed.text,
+            provider.name,
+        )
+    return token
 
 
 def get_id_token(spec: str | Spec, force_refresh: bool = False) -> str:

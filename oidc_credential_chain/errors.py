@@ -51,6 +51,10 @@ class ConfigurationError(OIDCError):
     kind = ErrorKind.CONFIGURATION
 
 
+class CredentialLoopError(ConfigurationError):
+    """Fetching a token needs that same token (``oidc/aws`` signed with credentials from ``oidc/aws``)."""
+
+
 class TokenFetchError(OIDCError):
     """The identity provider could not be reached, or refused to issue a token."""
 
@@ -100,6 +104,7 @@ class ExchangeError(OIDCError):
 
 __all__ = [
     "ConfigurationError",
+    "CredentialLoopError",
     "ErrorKind",
     "ExchangeError",
     "OIDCError",

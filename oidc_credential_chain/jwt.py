@@ -16,7 +16,7 @@ from typing import Any
 from .errors import ConfigurationError
 
 _B64URL_PART = r"[A-Za-z0-9_-]+={0,2}"
-_JWT_SHAPE = re.compile(rf"^{_B64URL_PART}\.{_B64URL_PART}\.(?:{_B64URL_PART})?$")
+_JWT_SHAPE = re.compile(rf"{_B64URL_PART}\.{_B64URL_PART}\.(?:{_B64URL_PART})?")
 
 #: The claims shown in error messages and INFO logs: enough to fix a trust policy.
 SUMMARY_CLAIMS = ("iss", "aud", "sub", "exp")
@@ -27,7 +27,7 @@ def looks_like_jwt(text: str) -> bool:
 
     Example: ``looks_like_jwt("a.b.c")`` is True, ``looks_like_jwt("hello")`` False.
     """
-    return bool(_JWT_SHAPE.match(text))
+    return _JWT_SHAPE.fullmatch(text) is not None
 
 
 def _b64decode(part: str) -> bytes:

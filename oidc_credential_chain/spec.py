@@ -29,6 +29,10 @@ class Spec:
     provider: str
     argument: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.argument == "":
+            object.__setattr__(self, "argument", None)  # an empty argument is no argument
+
     @property
     def text(self) -> str:
         """The canonical spec string (``oidc/x`` for ``oidc/x/``)."""
@@ -62,7 +66,7 @@ def split_spec(text: str) -> Spec:
             f"a token spec must be a string like 'oidc/github', not {type(text).__name__}"
         )
     stripped = text.strip()
-    if stripped in ("oidc", PREFIX.rstrip("/")) or stripped == PREFIX:
+    if stripped in ("oidc", PREFIX):
         raise ConfigurationError(
             f"{stripped!r} names no identity provider: write 'oidc/<provider>[/<argument>]', "
             "for example 'oidc/github/sts.amazonaws.com'"
@@ -76,9 +80,23 @@ def split_spec(text: str) -> Spec:
     provider, sep, argument = rest.partition("/")
     if not provider:
         raise ConfigurationError(
-            f"{stripped!r} names no identity provider: write 'oidc/<provider>[/<argument>]'"
+            "the token spec names no identity provider between 'oidc/' and the next '/': "
+            "write 'oidc/<provider>[/<argument>]'"
+        )
+    if _looks_like_a_token(provider) or _looks_like_a_token(argument):
+        # Specs are shown in messages and reprs; a token pasted into one must not be.
+        raise ConfigurationError(
+            "the token spec holds what looks like a token itself; a spec names where the token comes "
+            "from (put the token in a variable and write 'oidc/env/<VARIABLE>'); the value is not shown"
         )
     return Spec(provider=provider, argument=argument if sep and argument else None)
+
+
+def _looks_like_a_token(argument: str) -> bool:
+    from .jwt import looks_like_jwt
+
+    # Every JWT starts with the base64url of '{"', which no audience, path or variable name does.
+    return argument.startswith("eyJ") and looks_like_jwt(argument)
 
 
 def parse_spec(text: str | Spec) -> Spec:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..idtoken import IdToken
 
 
 def register(subparsers: Any) -> None:
@@ -46,7 +49,7 @@ def run_claims(args: argparse.Namespace) -> int:
     return 0
 
 
-def claims_document(token: Any) -> dict[str, Any]:
+def claims_document(token: IdToken) -> dict[str, Any]:
     """The JSON ``claims`` prints: spec, header, claims, seconds until expiry."""
     return {
         "spec": token.spec,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Mapping
 
 from ..errors import ConfigurationError
@@ -43,8 +44,40 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str) -> str:
     FIFOs and devices are refused before any read, so ``/dev/zero`` cannot hang or fill memory.
 
     Example: ``read_token_file("/var/run/token", os.environ, what="token file")``.
+
+    A writer may be replacing the file in place (truncate, then write) while it is read:
+    when the text is empty, not JWT-shaped, or the file changed within the last
+    ``SETTLE_WINDOW`` seconds, it is read again after a short pause until two reads agree
+    (for at most ``SETTLE_LIMIT`` seconds), so a reader never acts on half a token.
     """
     check_allowed(path, environ, what=what)
+    from ..jwt import looks_like_jwt
+
+    text, mtime = _read_once(path, what)
+    whole = text if looks_like_jwt(text) else None
+    deadline = time.monotonic() + SETTLE_LIMIT
+    while (whole is None or time.time() - mtime < SETTLE_WINDOW) and time.monotonic() < deadline:
+        time.sleep(SETTLE_PAUSE)
+        again, again_mtime = _read_once(path, what)
+        if (again, again_mtime) == (text, mtime):
+            break
+        text, mtime = again, again_mtime
+        whole = text if looks_like_jwt(text) else whole
+    if whole is not None and not looks_like_jwt(text):
+        text = whole  # the writer never settled: use the last complete-looking read
+    if not text:
+        raise ConfigurationError(f"{what} {path!r} is empty")
+    return text
+
+
+#: A file modified less than this long ago may still be being written.
+SETTLE_WINDOW = 0.05
+SETTLE_PAUSE = 0.01
+SETTLE_LIMIT = 0.3
+
+
+def _read_once(path: str, what: str) -> tuple[str, float]:
+    """The stripped text of the file (possibly empty) and its modification time."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
@@ -60,7 +93,8 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str) -> str:
         reason = errno.errorcode.get(err.errno or 0, "error")
         raise ConfigurationError(f"{what} {path!r} cannot be opened ({reason})") from None
     try:
-        mode = os.fstat(fd).st_mode
+        st = os.fstat(fd)
+        mode = st.st_mode
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (FIFO, socket or device)"
             raise ConfigurationError(f"{what} {path!r} is {kind}; only regular files are read")
@@ -84,10 +118,7 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigurationError(f"{what} {path!r} is not UTF-8 text; not a token") from None
-    text = text.strip()
-    if not text:
-        raise ConfigurationError(f"{what} {path!r} is empty")
-    return text
+    return text.strip(), st.st_mtime
 
 
 def file_fingerprint(path: str) -> tuple[int, int, int] | None:

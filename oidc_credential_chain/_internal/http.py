@@ -13,6 +13,7 @@ import dataclasses
 import email.utils
 import ipaddress
 import json
+import math
 import os
 import random
 import threading
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 _log = get_logger("http")
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Per-attempt timeouts never drop below this, so a nearly spent deadline still sends a real request.
+_MIN_TIMEOUT = 0.05
 
 
 def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -42,10 +45,10 @@ def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
         from ..errors import ConfigurationError
 
         raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
+    if not value > 0 or math.isinf(value):  # also refuses nan
         from ..errors import ConfigurationError
 
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value
 
 
@@ -64,6 +67,8 @@ class HttpConfig:
     attempts: int = 3
     backoff_base: float = 0.25
     backoff_cap: float = 4.0
+    #: Bodies larger than this are refused unread (token answers are a few KiB).
+    max_body: int = 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HttpConfig:
@@ -113,11 +118,16 @@ class HttpResponse:
 
 
 class TransportError(Exception):
-    """The request could not be completed (connection refused, timeout, TLS failure)."""
+    """The request could not be completed (connection refused, timeout, TLS failure).
 
-    def __init__(self, message: str, *, url: str) -> None:
+    ``retryable`` is False for failures another attempt cannot fix (an oversized body,
+    a missing CA bundle).
+    """
+
+    def __init__(self, message: str, *, url: str, retryable: bool = True) -> None:
         super().__init__(message)
         self.url = url
+        self.retryable = retryable
 
 
 class InsecureURLError(ValueError):
@@ -198,7 +208,10 @@ class HttpClient:
             session = requests.Session()
             # trust_env=False ignores HTTP(S)_PROXY, which must never see metadata-server traffic.
             session.trust_env = not direct
-            session.max_redirects = 0
+            # Redirects are refused by allow_redirects=False on every request.  (max_redirects=0
+            # would not do it: requests then raises TooManyRedirects on any 3xx, even unfollowed.)
+            # A no-op auth keeps requests from replacing our Authorization header with ~/.netrc entries.
+            session.auth = _keep_headers
             setattr(self._local, attr, session)
         return session
 
@@ -225,18 +238,19 @@ class HttpClient:
         deadline = clock.mono() + config.total_timeout
         attempts = config.attempts if retry else 1
         where = describe_url(url)
-        last_error: TransportError | None = None
-        for attempt in range(1, attempts + 1):
-            remaining = deadline - clock.mono()
-            if remaining <= 0:
-                break
+        attempt = 1
+        while True:
+            # The first attempt always runs; later ones only start when the deadline leaves
+            # time for them, so ``remaining`` is positive whenever a request is sent.
+            remaining = max(deadline - clock.mono(), _MIN_TIMEOUT)
             started = time.perf_counter()
             try:
                 response = self._send_once(method, url, headers, params, data, direct, remaining, verify)
             except TransportError as err:
-                last_error = err
                 _log.debug("%s %s failed on attempt %d: %s", method, where, attempt, err)
                 delay = config.backoff(attempt)
+                if not err.retryable or attempt >= attempts or clock.mono() + delay >= deadline:
+                    raise
             else:
                 _log.debug(
                     "%s %s -> %d in %.0f ms (attempt %d)",
@@ -246,24 +260,15 @@ class HttpClient:
                     (time.perf_counter() - started) * 1000,
                     attempt,
                 )
-                if response.status not in RETRYABLE_STATUSES or attempt == attempts:
+                if response.status not in RETRYABLE_STATUSES or attempt >= attempts:
                     return response
                 retry_after = _retry_after_seconds(response.header("retry-after"))
                 delay = retry_after if retry_after is not None else config.backoff(attempt)
                 if clock.mono() + delay >= deadline:
-                    _log.debug("%s %s: no time left to wait %.1fs before retrying", method, where, delay)
+                    _log.debug("%s %s: no time left to wait %.1f s before retrying", method, where, delay)
                     return response
-                last_error = None
-                last_response = response
-            if attempt == attempts:
-                break
-            if clock.mono() + delay >= deadline:
-                break
             time.sleep(delay)
-        if last_error is None:
-            # Only reachable when the deadline ran out between a retryable response and the next try.
-            return last_response
-        raise last_error
+            attempt += 1
 
     def _send_once(
         self,
@@ -284,6 +289,12 @@ class HttpClient:
         verify_arg: bool | str = verify if verify is not None else (self._ca_bundle or True)
         if verify_arg is False:
             verify_arg = True  # TLS verification is never turned off.
+        if isinstance(verify_arg, str) and not os.path.exists(verify_arg):
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"the CA bundle {verify_arg!r} does not exist; fix OIDC_CREDENTIAL_CHAIN_CA_BUNDLE"
+            )
         try:
             raw = session.request(
                 method,
@@ -294,8 +305,12 @@ class HttpClient:
                 timeout=timeout,
                 allow_redirects=False,
                 verify=verify_arg,
+                stream=True,
             )
-            body = raw.content
+            try:
+                body = _read_body(raw, self.config.max_body, clock.mono() + remaining, where, url)
+            finally:
+                raw.close()
         except requests.exceptions.SSLError:
             raise TransportError(f"TLS verification failed for {where}", url=url) from None
         except requests.exceptions.ConnectTimeout:
@@ -304,16 +319,42 @@ class HttpClient:
             raise TransportError(f"timed out waiting for {where}", url=url) from None
         except requests.exceptions.ConnectionError as err:
             reason = _connection_reason(err)
+            if reason == "read timed out":  # a stalled body surfaces as a ConnectionError
+                raise TransportError(f"timed out waiting for {where}", url=url) from None
             raise TransportError(f"could not reach {where} ({reason})", url=url) from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise TransportError(f"the connection to {where} broke off mid-response", url=url) from None
         except requests.exceptions.RequestException as err:
             raise TransportError(f"request to {where} failed ({type(err).__name__})", url=url) from None
         headers_out = {k.lower(): v for k, v in raw.headers.items()}
         return HttpResponse(status=raw.status_code, headers=headers_out, body=body, url=url)
 
 
+def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
+def _read_body(raw: requests.Response, limit: int, deadline: float, where: str, url: str) -> bytes:
+    # The read timeout bounds each socket read, not the whole body: a server dripping bytes
+    # is cut off at the deadline too.
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in raw.iter_content(chunk_size=64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if clock.mono() > deadline:
+            raise TransportError(f"timed out reading the response from {where}", url=url)
+        if size > limit:
+            raise TransportError(
+                f"the response from {where} is larger than {limit} bytes; refused", url=url, retryable=False
+            )
+    return b"".join(chunks)
+
+
 def _connection_reason(err: Exception) -> str:
     text = str(err)
     for marker in (
+        "Read timed out",
         "Connection refused",
         "Name or service not known",
         "Temporary failure in name resolution",

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import importlib
+from collections.abc import Callable, Hashable
 
 from .._internal.files import file_fingerprint, read_token_file
+from ..errors import ConfigurationError
 from ..spec import Spec
 from .base import Argument, FetchContext, Provider, require_env
 
 TOKEN_FILE_VAR = "AZURE_FEDERATED_TOKEN_FILE"
+AMBIENT_MODULE = "oidc_credential_chain.azure._ambient"
+
+
+def _ambient_fetcher(spec: Spec) -> Callable[[Spec, FetchContext], str]:
+    # Imported on use: it brings azure-identity, which the token-file form does not need.
+    try:
+        module = importlib.import_module(AMBIENT_MODULE)
+    except ModuleNotFoundError as err:
+        if err.name not in (AMBIENT_MODULE, AMBIENT_MODULE.rpartition(".")[0]):
+            raise
+        raise ConfigurationError(
+            f"{spec.text} asks for an Entra access token from the ambient Azure identity, which this "
+            "installation does not provide; use 'oidc/azure' (the AKS workload-identity token file) "
+            "or another provider",
+            spec=spec.text,
+        ) from None
+    fetch: Callable[[Spec, FetchContext], str] = module.ambient_access_token
+    return fetch
 
 
 class AzureProvider(Provider):
@@ -22,9 +42,7 @@ class AzureProvider(Provider):
 
     def fetch(self, spec: Spec, ctx: FetchContext) -> str:
         if spec.argument is not None:
-            from ..azure._ambient import ambient_access_token
-
-            return ambient_access_token(spec, ctx)
+            return _ambient_fetcher(spec)(spec, ctx)
         path = require_env(
             ctx.environ,
             TOKEN_FILE_VAR,

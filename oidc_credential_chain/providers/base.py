@@ -131,6 +131,8 @@ def send(
         raise ConfigurationError(f"{spec.text}: {err}", spec=spec.text) from None
     except TransportError as err:
         config = ctx.http.config
+        if not err.retryable:
+            raise TokenFetchError(f"{spec.text}: {idp}: {err}", spec=spec.text) from None
         raise TokenFetchError(
             f"{spec.text}: {idp} at {describe_url(url)} did not answer ({err}) after up to "
             f"{config.attempts} attempts within {config.total_timeout:g} s",

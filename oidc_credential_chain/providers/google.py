@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..errors import TokenFetchError
 from ..spec import Spec
 from .base import Argument, FetchContext, Provider, error_detail, refuse_redirect, send
@@ -10,10 +12,9 @@ DEFAULT_HOST = "metadata.google.internal"
 IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
 
 
-def metadata_host(environ: dict[str, str] | object) -> str:
+def metadata_host(environ: Mapping[str, str]) -> str:
     """``GCE_METADATA_HOST`` (or legacy ``GCE_METADATA_ROOT``), read on every call."""
-    getter = environ.get
-    host = (getter("GCE_METADATA_HOST") or getter("GCE_METADATA_ROOT") or DEFAULT_HOST).strip()
+    host = (environ.get("GCE_METADATA_HOST") or environ.get("GCE_METADATA_ROOT") or DEFAULT_HOST).strip()
     return host.removeprefix("http://").rstrip("/").removesuffix("/computeMetadata/v1")
 
 

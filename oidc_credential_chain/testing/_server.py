@@ -136,6 +136,9 @@ class Faults:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on, keep-alive clients
+    # wait for a delayed ACK (about 40 ms) on every response.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
@@ -143,6 +146,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         emulator = self.server.emulator
+        if emulator._server is not self.server:
+            # down() (or stop()) was called: a kept-alive connection must fail as a closed port would.
+            self.close_connection = True
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
@@ -191,6 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Many clients connecting at once (concurrency tests, benchmarks) overflow the default backlog of 5.
+    request_queue_size = 128
     emulator: EmulatorServer
 
 
@@ -226,8 +235,12 @@ class EmulatorServer:
         server.emulator = self
         self._port = server.server_address[1]
         self._server = server
+        # A short poll interval makes stop() (and so every test teardown) quick.
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"{self.name}-{self._port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.name}-{self._port}",
+            daemon=True,
         )
         self._thread.start()
         return self

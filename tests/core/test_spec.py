@@ -78,3 +78,42 @@ def test_is_spec() -> None:
     assert is_spec(" oidc/github ")
     assert not is_spec("/var/run/token")
     assert not is_spec(None)
+
+
+def test_spec_built_directly_treats_empty_argument_as_none() -> None:
+    assert Spec("github", "") == Spec("github") == parse_spec("oidc/github/")
+    assert Spec("github", "").text == "oidc/github"
+
+
+def test_file_paths_keep_their_slashes() -> None:
+    assert parse_spec("oidc/file//var/run/token").argument == "/var/run/token"
+    assert parse_spec("oidc/file/var/run/token/").argument == "var/run/token/"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oidc/env/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJl",
+        "oidc/eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJl",
+    ],
+)
+def test_a_token_pasted_into_a_spec_is_refused_unechoed(text: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_spec(text)
+
+    message = str(info.value)
+    assert message.startswith("the token spec holds what looks like a token itself")
+    assert "eyJzdWIiOiJjYW5hcnkifQ" not in message and "c2lnbmF0dXJl" not in message
+
+
+def test_a_non_spec_is_not_echoed() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_spec("hunter2")
+
+    assert "hunter2" not in str(info.value)
+    assert str(info.value).startswith("a token spec must start with 'oidc/'")
+
+
+def test_a_non_string_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="must be a string like 'oidc/github', not int"):
+        parse_spec(42)  # type: ignore[arg-type]
