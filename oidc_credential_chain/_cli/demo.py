@@ -1,0 +1,32 @@
+"""``demo``: stock boto3 Bedrock and openai.AzureOpenAI code through the whole chain, on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    demo = subparsers.add_parser(
+        "demo",
+        help="run stock boto3 Bedrock and Azure OpenAI code through the chain against built-in emulators",
+        description=(
+            "Start loopback emulators (OIDC issuers, AWS STS, Bedrock, Entra ID, Azure OpenAI) and run "
+            "unmodified SDK code through the whole chain, printing each step."
+        ),
+    )
+    demo.add_argument("--only", choices=("aws", "azure"), help="run one half of the demo (default: both)")
+    demo.set_defaults(func=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    halves = [("aws", "run_aws_demo"), ("azure", "run_azure_demo")]
+    for name, function in halves:
+        if args.only and args.only != name:
+            continue
+        module = importlib.import_module(f"oidc_credential_chain._demo.{name}")
+        getattr(module, function)(sys.stdout)
+        sys.stdout.write("\n")
+    return 0

@@ -1,0 +1,51 @@
+"""AWS: run boto3 / botocore (Amazon Bedrock included) on ``oidc/...`` federated identities.
+
+Three ways in, from least to most explicit::
+
+    # 1. nothing: the installed startup hook reads AWS_WEB_IDENTITY_TOKEN=oidc/... and AWS_ROLE_ARN
+    # 2. every botocore session created from now on (and boto3's default one):
+    oidc_credential_chain.aws.install()
+    # 3. one session, for one identity:
+    session = oidc_credential_chain.aws.session(
+        role_arn="arn:aws:iam::123456789012:role/bedrock",
+        web_identity_token="oidc/github/sts.amazonaws.com",
+    )
+
+Importing this package imports neither boto3 nor botocore; they load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .boto_session import session
+    from .config import WebIdentityConfig
+    from .exchange_cache import clear_exchange_cache
+    from .installer import install, installed, uninstall
+
+_LAZY = {
+    "WebIdentityConfig": ".config",
+    "clear_exchange_cache": ".exchange_cache",
+    "install": ".installer",
+    "installed": ".installer",
+    "uninstall": ".installer",
+    "session": ".boto_session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["WebIdentityConfig", "clear_exchange_cache", "install", "installed", "session", "uninstall"]

@@ -1,0 +1,190 @@
+"""``install()`` / ``uninstall()``: put the provider into every botocore session.
+
+Registration goes through ``botocore.register_initializer``: each new session gets a
+*lazily* built credential resolver, so an explicitly chosen profile and the region of the
+session's first client (both known only later) are honoured as botocore itself does.
+The provider goes into botocore's default chain just before the ``assume-role`` provider.
+
+AWS CLI v2 bundles a botocore without ``register_initializer``; there the session class's
+resolver factory is wrapped instead.  aiobotocore sessions are left alone (their chain is
+asynchronous).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any
+
+from .._internal.log import get_logger
+from ..errors import ConfigurationError
+from .config import WebIdentityConfig
+from .provider import METHOD, OIDCWebIdentityProvider
+
+_log = get_logger("aws")
+
+_MARK = "_oidc_credential_chain_attached"
+
+
+@dataclasses.dataclass
+class _Installation:
+    package: types.ModuleType
+    #: The wrapped ``Session._create_credential_resolver`` where there is no register_initializer.
+    patched_factory: Callable[..., Any] | None = None
+
+
+_installed: dict[str, _Installation] = {}
+_lock = threading.RLock()
+
+
+def install(*, default_session: bool = True) -> None:
+    """Give every botocore session created from now on the ``oidc/...`` provider.
+
+    boto3's existing default session (``boto3.client(...)``) gets it too, keeping its
+    profile and region, unless ``default_session=False``.  Calling it again does nothing.
+
+    Example::
+
+        import oidc_credential_chain.aws
+        oidc_credential_chain.aws.install()
+        boto3.client("bedrock-runtime").converse(...)
+    """
+    try:
+        botocore = importlib.import_module("botocore")
+    except ImportError:
+        raise ConfigurationError(
+            "oidc_credential_chain.aws.install() needs botocore: pip install 'oidc-credential-chain[aws]'"
+        ) from None
+    install_into(botocore)
+    if default_session:
+        _attach_boto3_default_session()
+
+
+def install_into(package: types.ModuleType) -> None:
+    """Install into one imported botocore package (``botocore``, or the AWS CLI's copy)."""
+    name = package.__name__
+    with _lock:
+        if name in _installed:
+            return
+        register = getattr(package, "register_initializer", None)
+        if callable(register):
+            register(attach)
+            _installed[name] = _Installation(package)
+        else:
+            session_module = importlib.import_module(f"{name}.session")
+            session_cls = session_module.Session
+            original = session_cls._create_credential_resolver
+
+            def create_credential_resolver(self: Any) -> Any:
+                return with_provider(self, original(self))
+
+            create_credential_resolver.__wrapped__ = original  # type: ignore[attr-defined]
+            session_cls._create_credential_resolver = create_credential_resolver
+            _installed[name] = _Installation(package, patched_factory=create_credential_resolver)
+        _log.debug("installed the oidc-web-identity credential provider into %s", name)
+
+
+def uninstall() -> None:
+    """Stop adding the provider to new sessions (existing sessions keep theirs)."""
+    with _lock:
+        for name, installation in list(_installed.items()):
+            if installation.patched_factory is not None:
+                session_cls = importlib.import_module(f"{name}.session").Session
+                if session_cls._create_credential_resolver is installation.patched_factory:
+                    session_cls._create_credential_resolver = installation.patched_factory.__wrapped__
+            else:
+                # ValueError: someone else removed it already.
+                with contextlib.suppress(ValueError):
+                    installation.package.unregister_initializer(attach)
+            del _installed[name]
+
+
+def installed() -> bool:
+    """True while :func:`install` (or the startup hook) is in effect for ``botocore``."""
+    return bool(_installed)
+
+
+def attach(session: Any) -> None:
+    """Give one botocore session the provider (the ``register_initializer`` callback).
+
+    The resolver is built when the session first needs credentials, by botocore's own
+    factory, and the provider is inserted into it.
+    """
+    if _is_async(session) or getattr(session, _MARK, False):
+        return
+    setattr(session, _MARK, True)
+    session.lazy_register_component(
+        "credential_provider", lambda: with_provider(session, session._create_credential_resolver())
+    )
+
+
+def attach_config(session: Any, config: WebIdentityConfig) -> None:
+    """Make ``session`` use exactly this identity, whatever the environment says."""
+    from .sts import botocore_package
+
+    credentials_module = importlib.import_module(f"{botocore_package(session)}.credentials")
+    setattr(session, _MARK, True)
+    provider = OIDCWebIdentityProvider(session, config=config)
+    session.register_component(
+        "credential_provider", credentials_module.CredentialResolver(providers=[provider])
+    )
+
+
+def with_provider(session: Any, resolver: Any) -> Any:
+    """``resolver`` with the provider inserted before ``assume-role`` (once)."""
+    providers = getattr(resolver, "providers", None)
+    if not isinstance(providers, list):
+        return resolver
+    if any(getattr(p, "METHOD", None) == METHOD for p in providers):
+        return resolver
+    provider = OIDCWebIdentityProvider(session)
+    methods = [getattr(p, "METHOD", None) for p in providers]
+    if "assume-role" in methods:
+        providers.insert(methods.index("assume-role"), provider)
+    elif "env" in methods:
+        providers.insert(methods.index("env") + 1, provider)
+    else:
+        providers.insert(0, provider)
+    return resolver
+
+
+def _is_async(session: Any) -> bool:
+    return any(cls.__module__.startswith("aiobotocore") for cls in type(session).__mro__)
+
+
+def _attach_boto3_default_session() -> None:
+    boto3 = sys.modules.get("boto3")
+    default = getattr(boto3, "DEFAULT_SESSION", None) if boto3 is not None else None
+    botocore_session = getattr(default, "_session", None)
+    if botocore_session is None or getattr(botocore_session, _MARK, False):
+        return
+    if getattr(botocore_session, "_credentials", None) is not None:
+        # Credentials were found and are in use; replacing them under running clients would surprise.
+        _log.debug("boto3's default session already has credentials; left as it is")
+        return
+    attach(botocore_session)
+
+
+def autoload(session_module: types.ModuleType) -> None:
+    """Called by the startup hook right after ``<botocore>.session`` was imported."""
+    package_name = session_module.__name__.rsplit(".", 1)[0]
+    package = sys.modules.get(package_name)
+    if package is not None:
+        install_into(package)
+
+
+__all__ = [
+    "attach",
+    "attach_config",
+    "autoload",
+    "install",
+    "install_into",
+    "installed",
+    "uninstall",
+    "with_provider",
+]

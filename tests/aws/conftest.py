@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from oidc_credential_chain.aws import clear_exchange_cache, uninstall
+from oidc_credential_chain.testing import (
+    BedrockRuntimeEmulator,
+    GitHubActionsTokenEndpoint,
+    OIDCIssuer,
+    STSEmulator,
+)
+from tests.aws.support import AwsWorld
+
+
+@pytest.fixture(autouse=True)
+def _aws_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import boto3
+
+    clear_exchange_cache()
+    saved_default = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = None
+    # Three attempts is the documented default; fixed here so the call counts below hold.
+    monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_ATTEMPTS", "3")
+    yield
+    uninstall()
+    clear_exchange_cache()
+    boto3.DEFAULT_SESSION = saved_default
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsWorld]:
+    with (
+        OIDCIssuer("https://token.actions.githubusercontent.com") as issuer,
+        GitHubActionsTokenEndpoint(issuer) as github,
+        STSEmulator() as sts,
+        BedrockRuntimeEmulator(sts) as bedrock,
+    ):
+        sts.register_provider(issuer)
+        role = sts.allow("bedrock", issuer, sub="repo:octo-org/octo-repo:*")
+        for env in (github.env(), sts.env(), bedrock.env()):
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield AwsWorld(issuer, github, sts, bedrock, role, monkeypatch, Path(os.environ["HOME"]))
