@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import importlib
 import threading
+from typing import TYPE_CHECKING
 
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
 from .base import Provider
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 _log = get_logger("providers")
 
@@ -23,10 +27,17 @@ BUILTINS: dict[str, str] = {
     "file": "oidc_credential_chain.providers.local:FileProvider",
     "env": "oidc_credential_chain.providers.local:EnvProvider",
     "env_path": "oidc_credential_chain.providers.local:EnvPathProvider",
+    "kubernetes": "oidc_credential_chain.providers.kubernetes:KubernetesProvider",
+    "aws": "oidc_credential_chain.providers.aws_sts:AWSProvider",
+    "buildkite": "oidc_credential_chain.providers.buildkite:BuildkiteProvider",
+    "gitlab": "oidc_credential_chain.providers.gitlab:GitLabProvider",
+    "bitbucket": "oidc_credential_chain.providers.bitbucket:BitbucketProvider",
+    "terraform": "oidc_credential_chain.providers.terraform:TerraformProvider",
 }
 
 _instances: dict[str, Provider] = {}
-_third_party: dict[str, Provider] | None = None
+#: name -> entry point of installed plugins, discovered on first need (an unknown name).
+_third_party: dict[str, EntryPoint] | None = None
 _lock = threading.RLock()
 
 
@@ -39,14 +50,15 @@ def _load(target: str) -> Provider:
     return provider
 
 
-def _load_third_party() -> dict[str, Provider]:
+def _discover_third_party() -> dict[str, EntryPoint]:
+    """Plugin entry points by name; reading their metadata imports none of them."""
     global _third_party
     with _lock:
         if _third_party is not None:
             return _third_party
-        found: dict[str, Provider] = {}
         from importlib.metadata import entry_points
 
+        found: dict[str, EntryPoint] = {}
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in BUILTINS:
                 _log.warning(
@@ -54,26 +66,44 @@ def _load_third_party() -> dict[str, Provider]:
                     ep.name,
                     ep.value,
                 )
-                continue
-            try:
-                obj = ep.load()
-                provider = obj() if isinstance(obj, type) else obj
-            except Exception as err:  # noqa: BLE001 - a broken plugin must not break the built-ins
-                _log.warning("could not load provider %r from entry point %s: %s", ep.name, ep.value, err)
-                continue
-            if not isinstance(provider, Provider):
-                _log.warning("entry point %s for %r is not a Provider; ignored", ep.value, ep.name)
-                continue
-            provider.name = provider.name or ep.name
-            found[ep.name] = provider
+            elif ep.name in found:
+                _log.warning(
+                    "ignoring provider %r from entry point %s: %s already provides it",
+                    ep.name,
+                    ep.value,
+                    found[ep.name].value,
+                )
+            else:
+                found[ep.name] = ep
         _third_party = found
         return found
+
+
+def _load_plugin(ep: EntryPoint) -> Provider:
+    try:
+        obj = ep.load()
+        provider = obj() if isinstance(obj, type) else obj
+    except Exception as err:  # noqa: BLE001 - a broken plugin must not break the built-ins
+        raise ConfigurationError(
+            f"the identity provider {ep.name!r} (entry point {ep.value}) could not be loaded: "
+            f"{type(err).__name__}: {err}"
+        ) from None
+    if not isinstance(provider, Provider):
+        raise ConfigurationError(
+            f"the entry point {ep.value} for identity provider {ep.name!r} is not an "
+            "oidc_credential_chain.providers.Provider"
+        )
+    # The spec says oidc/<entry point name>; messages must use the same name.
+    provider.name = ep.name
+    return provider
 
 
 def get_provider(name: str) -> Provider:
     """The provider registered under ``name``.
 
-    Raises :class:`ConfigurationError` listing the known names when there is none.
+    Built-ins win; plugins are looked up (and only the one asked for imported) when the
+    name is not built in.  Raises :class:`ConfigurationError` listing the known names when
+    there is none.
 
     Example: ``get_provider("github").description``.
     """
@@ -85,9 +115,10 @@ def get_provider(name: str) -> Provider:
         if target is not None:
             provider = _instances[name] = _load(target)
             return provider
-    third = _load_third_party()
-    if name in third:
-        return third[name]
+        ep = _discover_third_party().get(name)
+        if ep is not None:
+            provider = _instances[name] = _load_plugin(ep)
+            return provider
     known = ", ".join(known_providers())
     raise ConfigurationError(
         f"unknown identity provider {name!r} in 'oidc/{name}...'; known providers: {known}"
@@ -95,8 +126,8 @@ def get_provider(name: str) -> Provider:
 
 
 def known_providers() -> list[str]:
-    """Names of every provider: built-ins first, then installed plugins."""
-    return [*BUILTINS, *sorted(_load_third_party())]
+    """Names of every provider: built-ins first, then installed plugins (not imported)."""
+    return [*BUILTINS, *sorted(_discover_third_party())]
 
 
 def reset_registry() -> None:
