@@ -27,6 +27,11 @@ PROG = "oidc-credential-chain"
 #: heavy dependencies only when they run.
 _COMMAND_MODULES = (
     "oidc_credential_chain._cli.tokens",
+    "oidc_credential_chain._cli.aws",
+    "oidc_credential_chain._cli.azure",
+    "oidc_credential_chain._cli.demo",
+    "oidc_credential_chain._cli.write_token",
+    "oidc_credential_chain._cli.doctor",
 )
 
 
@@ -73,10 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if args.debug:
+        # Only our loggers: botocore, azure-core and urllib3 log request and response bodies
+        # (credentials included) at DEBUG.
+        logging.getLogger("oidc_credential_chain").setLevel(logging.DEBUG)
     try:
         code: int = args.func(args)
     except OIDCError as err:
@@ -89,7 +96,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``); nothing more can be said on stdout.
+        _silence_stdout()
+        return EXIT_FAILED
+    except Exception as err:  # noqa: BLE001 - a bug still gets one paragraph, not a traceback
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.write(f"{PROG}: unexpected {type(err).__name__}\n")
+        else:
+            sys.stderr.write(
+                f"{PROG}: unexpected {type(err).__name__}; run again with --debug for the traceback\n"
+            )
+        return EXIT_FAILED
     return code
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def run() -> None:

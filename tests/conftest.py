@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from oidc_credential_chain._api import clear_token_cache
 from oidc_credential_chain._internal.http import reset_default_client
 from oidc_credential_chain._internal.log import reset_warnings
+from oidc_credential_chain.aws.exchange_cache import clear_exchange_cache
 from oidc_credential_chain.providers.registry import reset_registry
 
 # Variables that would let the developer's or CI's own identity leak into tests.
@@ -46,7 +48,12 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
 
 
 def _reset() -> None:
+    # Only when already loaded, so tests of other areas do not import the Azure libraries.
+    azure_provider = sys.modules.get("oidc_credential_chain.azure._token_provider")
+    if azure_provider is not None:
+        azure_provider.clear_shared_credentials()
     clear_token_cache()
+    clear_exchange_cache()
     reset_default_client()
     reset_warnings()
     reset_registry()
