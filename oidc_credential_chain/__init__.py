@@ -13,14 +13,14 @@ imported until a feature needs it.
 
 from __future__ import annotations
 
+from ._internal.lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 # Not ``from typing import TYPE_CHECKING``: typing (with re, collections, contextlib...) is
 # most of what an import would otherwise cost.  Type checkers treat this name the same way.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from ._api import clear_token_cache, fetch_id_token, get_id_token
     from .errors import ConfigurationError, ErrorKind, ExchangeError, OIDCError, TokenFetchError
     from .idtoken import IdToken
@@ -41,20 +41,7 @@ _LAZY = {
     "parse_spec": ".spec",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

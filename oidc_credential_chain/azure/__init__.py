@@ -22,8 +22,9 @@ Importing this package imports no Azure library; they load when a name below is 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._internal.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._credential import OIDCCredential
@@ -46,20 +47,7 @@ _LAZY = {
     "EntraExchangeError": "._errors",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name == "aio":
-        return importlib.import_module(".aio", __name__)
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), submodules=("aio",))
 
 
 __all__ = [

@@ -13,8 +13,9 @@ Example::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..._internal.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._credential import OIDCCredential
@@ -22,18 +23,7 @@ if TYPE_CHECKING:
 
 _LAZY = {"OIDCCredential": "._credential", "token_provider": "._token_provider"}
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = ["OIDCCredential", "token_provider"]
