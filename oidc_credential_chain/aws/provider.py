@@ -31,8 +31,6 @@ from .sts import StsCredentials, assume_role_with_web_identity, botocore_package
 _log = get_logger("aws")
 
 METHOD = "oidc-web-identity"
-#: Seconds during which callers queued behind a failed mandatory refresh get its error.
-SHARE_MANDATORY_FAILURE = 0.5
 
 
 class OIDCWebIdentityProvider:
@@ -139,14 +137,15 @@ class OIDCWebIdentityProvider:
             # botocore calls this inside its advisory window (a failure is logged and the current
             # credentials kept) and its mandatory window (a failure is raised).  A failed advisory
             # refresh backs off, so an identity provider that is down does not cost every request
-            # the whole retry budget; callers queued behind a failed mandatory refresh share its
-            # error instead of repeating it one after another.
+            # the whole retry budget; callers that were already queued behind a failed mandatory
+            # refresh share its error instead of repeating it one after another.
             held = current[0]
             left = held.seconds_left()
             windows = RefreshWindows(*_windows_of(holder[0])) if holder else RefreshWindows(0.0, 0.0)
             mandatory = windows.phase(left) is Phase.MANDATORY
             if mandatory:
-                shared = state.failed_since(clock.mono() - SHARE_MANDATORY_FAILURE, mandatory_only=True)
+                since = getattr(entered, "at", clock.mono())
+                shared = state.failed_since(since, mandatory_only=True)
                 if shared is not None:
                     raise shared
             elif not state.should_attempt(mandatory=False):
@@ -169,6 +168,15 @@ class OIDCWebIdentityProvider:
         )
         # Expiry is judged on the library's clock (the one StsCredentials.seconds_left reads).
         instance._time_fetcher = _now
+        # Note when each caller entered botocore's refresh (before waiting for its lock).
+        entered = threading.local()
+        botocore_refresh = instance._refresh
+
+        def timed_refresh() -> None:
+            entered.at = clock.mono()
+            botocore_refresh()
+
+        instance._refresh = timed_refresh
         _set_windows(instance, *refresh_windows(credentials.lifetime))
         holder.append(instance)
         return instance
