@@ -52,6 +52,9 @@ def _reset() -> None:
     azure_provider = sys.modules.get("oidc_credential_chain.azure._token_provider")
     if azure_provider is not None:
         azure_provider.clear_shared_credentials()
+    aws_installer = sys.modules.get("oidc_credential_chain.aws.installer")
+    if aws_installer is not None:
+        aws_installer.uninstall()
     clear_token_cache()
     clear_exchange_cache()
     reset_default_client()
