@@ -21,7 +21,7 @@ from .._internal import clock
 from .._internal.http import HttpResponse, describe_url
 from ..errors import ConfigurationError, TokenFetchError
 from ..spec import Spec
-from .base import FetchContext, error_detail, refuse_redirect, send
+from .base import FetchContext, error_detail, json_string_field, refuse_redirect, send
 
 IMDS_AUTHORITY = "http://169.254.169.254"
 IMDS_TOKEN_PATH = "/metadata/identity/oauth2/token"
@@ -84,18 +84,7 @@ def imds_access_token(spec: Spec, ctx: FetchContext) -> str:
     refuse_redirect(spec, idp, response)
     if response.status != 200:
         raise _refusal(spec, idp, url, response, client_id)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token.strip():
-        raise TokenFetchError(
-            f"{spec.text}: {idp} answered HTTP 200 without an access_token; the body is not shown",
-            spec=spec.text,
-            status=200,
-        )
-    return token
+    return json_string_field(spec, idp, response, "access_token")
 
 
 def _get_with_retries(

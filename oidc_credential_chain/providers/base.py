@@ -177,3 +177,21 @@ def env_fingerprint(value: str | None) -> str | None:
     if value is None:
         return None
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def json_string_field(spec: Spec, idp: str, response: HttpResponse, field: str) -> str:
+    """The non-empty string ``field`` of a 200 answer's JSON body, or a fetch error that shows no body."""
+    from ..errors import TokenFetchError
+
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    value = body.get(field) if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise TokenFetchError(
+            f"{spec.text}: {idp} answered HTTP 200 without a JSON {field!r} field; the body is not shown",
+            spec=spec.text,
+            status=200,
+        )
+    return value

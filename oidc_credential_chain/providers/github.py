@@ -6,7 +6,16 @@ from urllib.parse import quote
 
 from ..errors import TokenFetchError
 from ..spec import Spec
-from .base import Argument, FetchContext, Provider, error_detail, refuse_redirect, require_env, send
+from .base import (
+    Argument,
+    FetchContext,
+    Provider,
+    error_detail,
+    json_string_field,
+    refuse_redirect,
+    require_env,
+    send,
+)
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
@@ -55,15 +64,4 @@ class GitHubProvider(Provider):
                 status=response.status,
                 retryable=response.status >= 500 or response.status == 429,
             )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        value = body.get("value") if isinstance(body, dict) else None
-        if not isinstance(value, str) or not value.strip():
-            raise TokenFetchError(
-                f"{spec.text}: {idp} answered HTTP 200 without a JSON 'value' field; the body is not shown",
-                spec=spec.text,
-                status=200,
-            )
-        return value
+        return json_string_field(spec, idp, response, "value")
