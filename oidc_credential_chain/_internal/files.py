@@ -37,10 +37,12 @@ def check_allowed(path: str, environ: Mapping[str, str], *, what: str) -> None:
     )
 
 
-def read_token_file(path: str, environ: Mapping[str, str], *, what: str) -> str:
+def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restricted: bool = True) -> str:
     """Read at most 64 KiB of a regular file and strip surrounding whitespace.
 
     ``what`` describes the file in errors (``"token file named by AZURE_FEDERATED_TOKEN_FILE"``).
+    ``restricted``: the path is a user-chosen one (``file``, ``env_path``, ``kubernetes``) and
+    must lie in ``OIDC_CREDENTIAL_CHAIN_FILE_DIRS`` when that is set.
     FIFOs and devices are refused before any read, so ``/dev/zero`` cannot hang or fill memory.
 
     Example: ``read_token_file("/var/run/token", os.environ, what="token file")``.
@@ -50,7 +52,8 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str) -> str:
     ``SETTLE_WINDOW`` seconds, it is read again after a short pause until two reads agree
     (for at most ``SETTLE_LIMIT`` seconds), so a reader never acts on half a token.
     """
-    check_allowed(path, environ, what=what)
+    if restricted:
+        check_allowed(path, environ, what=what)
     from ..jwt import looks_like_jwt
 
     text, mtime = _read_once(path, what)

@@ -50,7 +50,11 @@ class AzureProvider(Provider):
             hint="the AKS workload-identity webhook sets it in pods whose service account is labelled "
             "azure.workload.identity/use=true",
         )
-        return read_token_file(path, ctx.environ, what=f"{spec.text}: token file named by {TOKEN_FILE_VAR}")
+        # The AKS webhook names this file, so OIDC_CREDENTIAL_CHAIN_FILE_DIRS (which guards
+        # user-chosen paths) does not apply to it.
+        return read_token_file(
+            path, ctx.environ, what=f"{spec.text}: token file named by {TOKEN_FILE_VAR}", restricted=False
+        )
 
     def is_remote(self, spec: Spec) -> bool:
         return spec.argument is not None

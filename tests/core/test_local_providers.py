@@ -385,6 +385,23 @@ def test_file_dirs_refuse_other_directories(
         )
 
 
+def test_file_dirs_leave_the_aks_token_file_alone(
+    local_issuer: OIDCIssuer,
+    write_file: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The variable guards paths a user writes into specs; the AKS webhook names this one.
+    token = local_issuer.mint()
+    path = write_file(token)
+    monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_FILE_DIRS", str(tmp_path_factory.mktemp("allowed")))
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(path))
+
+    assert get_id_token("oidc/azure") == token
+    with pytest.raises(ConfigurationError, match="is outside the directories allowed"):
+        get_id_token(f"oidc/file{path}")
+
+
 def test_file_dirs_see_through_symlinks_and_dot_dots(
     local_issuer: OIDCIssuer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
