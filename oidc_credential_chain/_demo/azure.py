@@ -143,7 +143,7 @@ def run_azure_demo(out: TextIO) -> None:
         say(f"    aud={access['aud']!r}, tid={access['tid']!r}, appid={access['appid']!r}")
         say(
             f"    expires {_when(info.expires_on)}; the provider renews it from {_when(info.refresh_on or 0)}"
-            " (halfway), before any request could carry it expired"
+            " (its advisory refresh window), before any request could carry it expired"
         )
         completion = aoai.completions[-1] if aoai.completions else None
         if aoai.unauthorized or completion is None or completion.principal != entra.app().object_id:

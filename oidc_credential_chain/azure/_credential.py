@@ -35,7 +35,8 @@ class OIDCCredential:
     transport options (``connection_verify``, ``proxies``, ``transport``, ``retry_total``...).
     Without a spec or a tenant, ``get_token`` raises ``CredentialUnavailableError``.
 
-    Access tokens are cached per tenant and scopes and renewed halfway through their life;
+    Access tokens are cached per tenant and scopes and renewed in the advisory window that
+    ``oidc_credential_chain._internal.refresh`` scales to their lifetime;
     concurrent callers share one request to Entra, and the ID token is fetched (fresh if
     need be) every time Entra is asked.
 
