@@ -38,50 +38,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from oidc_credential_chain.testing import (
-    EntraEmulator,
-    GitHubActionsTokenEndpoint,
-    OIDCIssuer,
-    STSEmulator,
-    loopback_ca,
-)
+from _federated_world import AWS_SPEC, AZURE_SPEC, FederatedWorld
+
+from oidc_credential_chain.testing import loopback_ca
 from oidc_credential_chain.testing.github import TOKEN_PATH
 
-AWS_SPEC = "oidc/github/sts.amazonaws.com"
-AZURE_SPEC = "oidc/github/api://AzureADTokenExchange"
-SUBJECT = "repo:octo-org/octo-repo:ref:refs/heads/main"
-
-
-class World:
-    def __init__(self, stack: contextlib.ExitStack, lifetime: int) -> None:
-        ca = loopback_ca()
-        self.issuer = stack.enter_context(OIDCIssuer("https://token.actions.githubusercontent.com"))
-        self.github = stack.enter_context(GitHubActionsTokenEndpoint(self.issuer))
-        self.sts = stack.enter_context(STSEmulator())
-        self.sts.credential_lifetime = float(lifetime)
-        self.entra = stack.enter_context(EntraEmulator(expires_in=lifetime))
-        self.sts.register_provider(self.issuer)
-        self.role = self.sts.allow("bedrock", self.issuer, sub="repo:octo-org/octo-repo:*")
-        self.entra.add_federated_credential(self.issuer, SUBJECT)
-        for name in list(os.environ):
-            if name.startswith(("AWS_", "AZURE_", "OIDC_CREDENTIAL_CHAIN_")):
-                del os.environ[name]
-        os.environ.update(
-            {
-                **self.github.env(),
-                **self.sts.env(),
-                **self.entra.env(),
-                **ca.env(),
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "NO_PROXY": "127.0.0.1,localhost",
-            }
-        )
-
-    def reset(self) -> None:
-        for server in (self.github, self.sts, self.entra, self.issuer):
-            server.reset_counts()
+World = FederatedWorld
 
 
 def _exp(token: str) -> float:

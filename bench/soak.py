@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import random
 import resource
 import sys
@@ -35,20 +34,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from oidc_credential_chain.testing import (
-    AzureOpenAIEmulator,
-    BedrockRuntimeEmulator,
-    EntraEmulator,
-    GitHubActionsTokenEndpoint,
-    OIDCIssuer,
-    STSEmulator,
-    loopback_ca,
-)
+from _federated_world import AWS_SPEC, AZURE_SPEC, FederatedWorld
+
 from oidc_credential_chain.testing.github import TOKEN_PATH
 
-AWS_SPEC = "oidc/github/sts.amazonaws.com"
-AZURE_SPEC = "oidc/github/api://AzureADTokenExchange"
-SUBJECT = "repo:octo-org/octo-repo:ref:refs/heads/main"
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
@@ -68,38 +57,14 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class World:
+class World(FederatedWorld):
     def __init__(self, stack: contextlib.ExitStack, lifetime: int) -> None:
-        ca = loopback_ca()
-        self.issuer = stack.enter_context(OIDCIssuer("https://token.actions.githubusercontent.com"))
-        self.github = stack.enter_context(GitHubActionsTokenEndpoint(self.issuer))
-        self.github.lifetime = lifetime
-        self.sts = stack.enter_context(STSEmulator())
-        self.sts.credential_lifetime = float(lifetime)
-        self.bedrock = stack.enter_context(BedrockRuntimeEmulator(self.sts))
-        self.entra = stack.enter_context(EntraEmulator(expires_in=lifetime))
-        self.aoai = stack.enter_context(AzureOpenAIEmulator(self.entra))
-        self.sts.register_provider(self.issuer)
-        self.role = self.sts.allow("bedrock", self.issuer, sub="repo:octo-org/octo-repo:*")
-        self.entra.add_federated_credential(self.issuer, SUBJECT)
-        for name in list(os.environ):
-            if name.startswith(("AWS_", "AZURE_", "OIDC_CREDENTIAL_CHAIN_")):
-                del os.environ[name]
-        os.environ.update(
-            {
-                **self.github.env(),
-                **self.sts.env(),
-                **self.bedrock.env(),
-                **self.entra.env(),
-                **ca.env(),
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "NO_PROXY": "127.0.0.1,localhost",
-                # A shorter budget than the default 30 s, as a gateway would set it.
-                "OIDC_CREDENTIAL_CHAIN_TIMEOUT": "10",
-                "OIDC_CREDENTIAL_CHAIN_CONNECT_TIMEOUT": "1",
-            }
+        super().__init__(
+            stack,
+            lifetime,
+            model_endpoints=True,
+            # A shorter budget than the default 30 s, as a gateway would set it.
+            extra_env={"OIDC_CREDENTIAL_CHAIN_TIMEOUT": "10", "OIDC_CREDENTIAL_CHAIN_CONNECT_TIMEOUT": "1"},
         )
 
     def bedrock_client(self) -> Any:
