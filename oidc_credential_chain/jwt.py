@@ -73,6 +73,19 @@ def numeric_claim(claims: Mapping[str, Any], name: str) -> float | None:
     return float(value)
 
 
+def claim_audiences(claims: Mapping[str, Any]) -> list[str]:
+    """The ``aud`` claim as a list of strings (it may be one string or an array).
+
+    Example: ``claim_audiences({"aud": "api://AzureADTokenExchange"})`` is ``["api://AzureADTokenExchange"]``.
+    """
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    if isinstance(aud, list):
+        return [a for a in aud if isinstance(a, str)]
+    return []
+
+
 def summarize_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
     """The subset of claims safe and useful to show: ``iss``, ``aud``, ``sub``, ``exp``."""
     return {name: claims[name] for name in SUMMARY_CLAIMS if name in claims}
@@ -99,6 +112,7 @@ def redact(text: str, *secrets: str | None) -> str:
 
 __all__ = [
     "SUMMARY_CLAIMS",
+    "claim_audiences",
     "decode_unverified",
     "format_claims",
     "looks_like_jwt",

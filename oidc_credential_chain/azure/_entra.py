@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._internal.log import get_logger
 from ..idtoken import IdToken
-from ..jwt import format_claims, redact
+from ..jwt import claim_audiences, format_claims, redact
 from ._errors import EntraExchangeError
 from ._refresh import expiry_margin, refresh_on
 from ._settings import TENANT_VAR, Settings
@@ -249,15 +249,6 @@ def _excerpt(text: str, limit: int = 300) -> str:
     return squeezed[:limit] if squeezed else "(empty body)"
 
 
-def _audiences(claims: Mapping[str, Any]) -> Sequence[str]:
-    aud = claims.get("aud")
-    if isinstance(aud, str):
-        return [aud]
-    if isinstance(aud, list):
-        return [a for a in aud if isinstance(a, str)]
-    return []
-
-
 def _hint(exchange: Exchange, code: str | None, error: str | None) -> str:
     settings = exchange.settings
     spec = exchange.assertion.spec
@@ -269,7 +260,7 @@ def _hint(exchange: Exchange, code: str | None, error: str | None) -> str:
             "differs."
         )
         expected = settings.expected_exchange_audience()
-        if expected and expected not in _audiences(exchange.assertion.claims):
+        if expected and expected not in claim_audiences(exchange.assertion.claims):
             hint += (
                 f" Federated credentials in this cloud ({settings.authority}) normally use the audience "
                 f"{expected!r}, which the token does not carry."

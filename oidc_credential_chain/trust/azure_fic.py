@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigurationError
+from ..jwt import claim_audiences
 from ._hints import audience_hints, subject_hints
 
 #: Entra's codes for "no record matches", by what differs.
@@ -80,15 +81,6 @@ def _exact(value: str, pattern: str) -> bool:
     return value == pattern
 
 
-def _audiences(claims: Mapping[str, Any]) -> list[str]:
-    aud = claims.get("aud")
-    if isinstance(aud, str):
-        return [aud]
-    if isinstance(aud, list):
-        return [a for a in aud if isinstance(a, str)]
-    return []
-
-
 def _record_audiences(record: Mapping[str, Any]) -> list[str]:
     value = record.get("audiences")
     if isinstance(value, str):
@@ -148,7 +140,7 @@ def _compare(record: Mapping[str, Any], claims: Mapping[str, Any]) -> _Compariso
     sub = claims.get("sub") if isinstance(claims.get("sub"), str) else None
     issuer = _state(iss, str(record.get("issuer", "")))
     record_auds = _record_audiences(record)
-    token_auds = _audiences(claims)
+    token_auds = claim_audiences(claims)
     if any(a in record_auds for a in token_auds):
         audience = "exact"
     elif any(a.lower() == r.lower() for a in token_auds for r in record_auds):
@@ -289,7 +281,7 @@ def _reason(nearest: _Comparison, claims: Mapping[str, Any], count: int, code: s
                 text += " (" + "; ".join(nearest.subject_detail) + ")"
             parts.append(text)
     if nearest.audience != "exact":
-        token_auds = _audiences(claims)
+        token_auds = claim_audiences(claims)
         record_auds = _record_audiences(record)
         text = f"audience: the token presents {_show(token_auds)}, the record accepts {_show(record_auds)}"
         hints = [h for a in token_auds[:3] for r in record_auds[:3] for h in audience_hints(a, r)]
