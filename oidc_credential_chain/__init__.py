@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from ._api import clear_token_cache, fetch_id_token, get_id_token
     from .errors import ConfigurationError, ErrorKind, ExchangeError, OIDCError, TokenFetchError
     from .idtoken import IdToken
-    from .spec import Spec, is_spec, parse_spec
+    from .providers.registry import parse_spec
+    from .spec import Spec, is_spec
 
 _LAZY = {
     "clear_token_cache": "._api",
@@ -38,7 +39,7 @@ _LAZY = {
     "IdToken": ".idtoken",
     "Spec": ".spec",
     "is_spec": ".spec",
-    "parse_spec": ".spec",
+    "parse_spec": ".providers.registry",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

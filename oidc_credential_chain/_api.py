@@ -9,8 +9,8 @@ from .cache import ExpiringCache
 from .errors import CredentialLoopError, OIDCError
 from .idtoken import IdToken, make_id_token, refresh_margin
 from .providers.base import FetchContext
-from .providers.registry import get_provider
-from .spec import Spec, parse_spec
+from .providers.registry import get_provider, parse_spec
+from .spec import Spec
 
 _log = get_logger("token")
 

@@ -1,8 +1,12 @@
-"""Parse and validate ``oidc/<provider>/<argument>`` strings.
+"""The grammar of ``oidc/<provider>/<argument>`` strings.
 
-The grammar: the literal prefix ``oidc/``, a provider name up to the next ``/``, and
-everything after that ``/`` as the argument, used exactly as written.  An empty argument
-is no argument (``oidc/circleci`` and ``oidc/circleci/`` are the same spec).
+The literal prefix ``oidc/``, a provider name up to the next ``/``, and everything after
+that ``/`` as the argument, used exactly as written.  An empty argument is no argument
+(``oidc/circleci`` and ``oidc/circleci/`` are the same spec).
+
+This module knows no providers: :func:`oidc_credential_chain.parse_spec` (in
+``providers/registry.py``) splits with :func:`split_spec` and then checks the provider, so
+imports run one way, from the providers down to the grammar.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ class Spec:
 
     Example::
 
-        >>> parse_spec("oidc/google/https://example.com/")
+        >>> split_spec("oidc/google/https://example.com/")
         Spec('oidc/google/https://example.com/')
         >>> _.argument
         'https://example.com/'
@@ -99,23 +103,4 @@ def _looks_like_a_token(argument: str) -> bool:
     return argument.startswith("eyJ") and looks_like_jwt(argument)
 
 
-def parse_spec(text: str | Spec) -> Spec:
-    """Parse and validate a spec against the known providers.
-
-    Raises :class:`ConfigurationError` for an unknown provider, a missing required
-    argument, or an argument given to a provider that takes none.
-
-    Example::
-
-        spec = parse_spec("oidc/github/sts.amazonaws.com")
-        assert (spec.provider, spec.argument) == ("github", "sts.amazonaws.com")
-    """
-    from .providers.registry import get_provider
-
-    spec = text if isinstance(text, Spec) else split_spec(text)
-    provider = get_provider(spec.provider)
-    provider.check_argument(spec)
-    return spec
-
-
-__all__ = ["PREFIX", "Spec", "is_spec", "parse_spec", "split_spec"]
+__all__ = ["PREFIX", "Spec", "is_spec", "split_spec"]

@@ -23,7 +23,8 @@ from ._internal import clock
 from ._internal.log import get_logger
 from .errors import ConfigurationError, ErrorKind, OIDCError
 from .idtoken import IdToken
-from .spec import Spec, parse_spec
+from .providers.registry import parse_spec
+from .spec import Spec
 
 _log = get_logger("write_token")
 

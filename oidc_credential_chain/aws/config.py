@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigurationError, OIDCError
-from ..spec import Spec, is_spec, parse_spec
+from ..providers.registry import parse_spec
+from ..spec import Spec, is_spec
 
 ENV_TOKEN = "AWS_WEB_IDENTITY_TOKEN"
 ENV_ROLE_ARN = "AWS_ROLE_ARN"

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from .._internal.http import is_loopback_host
 from ..errors import ConfigurationError
-from ..spec import Spec, is_spec, parse_spec
+from ..providers.registry import parse_spec
+from ..spec import Spec, is_spec
 
 TOKEN_VAR = "AZURE_FEDERATED_TOKEN"
 TENANT_VAR = "AZURE_TENANT_ID"

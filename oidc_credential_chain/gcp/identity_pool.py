@@ -20,8 +20,8 @@ from .._internal.log import get_logger
 from ..errors import ConfigurationError, OIDCError
 from ..jwt import format_claims
 from ..providers.base import FetchContext
-from ..providers.registry import get_provider
-from ..spec import Spec, parse_spec, split_spec
+from ..providers.registry import get_provider, parse_spec
+from ..spec import Spec, split_spec
 from .errors import ExchangeRefreshError
 from .supplier import SpecSubjectTokenSupplier
 

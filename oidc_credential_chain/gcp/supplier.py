@@ -16,7 +16,8 @@ from .._api import fetch_id_token
 from ..errors import OIDCError
 from ..idtoken import IdToken
 from ..providers.base import FetchContext
-from ..spec import Spec, parse_spec
+from ..providers.registry import parse_spec
+from ..spec import Spec
 from .errors import as_refresh_error
 
 

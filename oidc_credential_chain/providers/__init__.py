@@ -1,7 +1,7 @@
 """Identity providers: one module each, and the registry that names them."""
 
 from .base import Argument, FetchContext, Provider, require_env
-from .registry import ENTRY_POINT_GROUP, get_provider, known_providers
+from .registry import ENTRY_POINT_GROUP, get_provider, known_providers, parse_spec
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -10,5 +10,6 @@ __all__ = [
     "Provider",
     "get_provider",
     "known_providers",
+    "parse_spec",
     "require_env",
 ]

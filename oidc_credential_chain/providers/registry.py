@@ -1,4 +1,9 @@
-"""The provider registry: built-ins by name, third parties via entry points (lazily)."""
+"""The provider registry: built-ins by name, third parties via entry points (lazily).
+
+It also owns :func:`parse_spec`, the public entry that turns a spec string into a checked
+:class:`~oidc_credential_chain.spec.Spec`: the grammar comes from ``spec.py``, the provider
+check (a known name, an argument where one is required, none where none is taken) from here.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
+from ..spec import Spec, split_spec
 from .base import Provider
 
 if TYPE_CHECKING:
@@ -136,3 +142,19 @@ def reset_registry() -> None:
     with _lock:
         _instances.clear()
         _third_party = None
+
+
+def parse_spec(text: str | Spec) -> Spec:
+    """Parse a spec and check it against the known providers.
+
+    Raises :class:`ConfigurationError` for text that is not a spec, an unknown provider, a
+    missing required argument, or an argument given to a provider that takes none.
+
+    Example::
+
+        spec = parse_spec("oidc/github/sts.amazonaws.com")
+        assert (spec.provider, spec.argument) == ("github", "sts.amazonaws.com")
+    """
+    spec = text if isinstance(text, Spec) else split_spec(text)
+    get_provider(spec.provider).check_argument(spec)
+    return spec

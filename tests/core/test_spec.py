@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import ast
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+import oidc_credential_chain
 from oidc_credential_chain import ConfigurationError, Spec, is_spec, parse_spec
+from oidc_credential_chain.providers import registry
+from oidc_credential_chain.spec import split_spec
 
 
 @pytest.mark.parametrize(
@@ -117,3 +124,104 @@ def test_a_non_spec_is_not_echoed() -> None:
 def test_a_non_string_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="must be a string like 'oidc/github', not int"):
         parse_spec(42)  # type: ignore[arg-type]
+
+
+# --- layering: the grammar imports no provider -----------------------------------------------------
+
+PACKAGE_ROOT = Path(oidc_credential_chain.__file__).resolve().parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:`` (never run)."""
+    nodes: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
+def _imports(path: Path) -> set[str]:
+    """Package modules that ``path`` imports when run (at top level or inside functions)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return {m for m in found if m.split(".")[0] == "oidc_credential_chain"}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    modules = {_module_name(path): path for path in PACKAGE_ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = {t for t in _imports(path) if t in modules}
+        # Importing a.b.c runs a/__init__ and a/b/__init__ first.
+        for target in list(targets):
+            parts = target.split(".")
+            targets.update(
+                ".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in modules
+            )
+        graph[name] = targets
+    return graph
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return seen
+
+
+def test_the_grammar_imports_no_provider_and_takes_part_in_no_cycle() -> None:
+    graph = _import_graph()
+    assert "oidc_credential_chain.providers.registry" in _reachable(graph, "oidc_credential_chain._api")
+    below_spec = _reachable(graph, "oidc_credential_chain.spec")
+    assert not {m for m in below_spec if m.startswith("oidc_credential_chain.providers")}
+    assert "oidc_credential_chain.spec" not in below_spec
+    assert "oidc_credential_chain.providers.registry" not in _reachable(
+        graph, "oidc_credential_chain.providers.base"
+    )
+
+
+def test_parse_spec_is_the_registry_check_over_the_grammar() -> None:
+    assert oidc_credential_chain.parse_spec is registry.parse_spec
+    assert split_spec("oidc/unknown/x") == Spec("unknown", "x")  # the grammar alone accepts any name
+    with pytest.raises(ConfigurationError, match="unknown identity provider 'unknown'"):
+        registry.parse_spec("oidc/unknown/x")
+
+
+def test_importing_the_grammar_first_loads_no_provider() -> None:
+    code = (
+        "import sys\n"
+        "from oidc_credential_chain.spec import split_spec\n"
+        "split_spec('oidc/github/sts.amazonaws.com')\n"
+        "from oidc_credential_chain.providers.registry import parse_spec\n"
+        "print(parse_spec('oidc/github/x').provider)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "github"
