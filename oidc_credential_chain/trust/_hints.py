@@ -26,7 +26,7 @@ class GitHubSubject:
     tail: str
 
     @property
-    def immutable(self) -> bool:
+    def is_immutable(self) -> bool:
         return self.owner_id is not None or self.repo_id is not None
 
     @property
@@ -53,7 +53,7 @@ class GitHubSubject:
 def parse_github_subject(value: str) -> GitHubSubject | None:
     """Split ``repo:OWNER[@ID]/REPO[@ID]:TAIL``; None for anything else.
 
-    Example: ``parse_github_subject("repo:o@1/r@2:pull_request").immutable`` is True.
+    Example: ``parse_github_subject("repo:o@1/r@2:pull_request").is_immutable`` is True.
     """
     if not value.startswith("repo:"):
         return None
@@ -107,7 +107,7 @@ def subject_hints(actual: str, configured: str, *, matches: Callable[[str, str],
         hints.extend(_service_account_hints(actual, configured))
         return hints
     policy = _parse_pattern_subject(configured)
-    if token.immutable and (policy is None or not policy.immutable):
+    if token.is_immutable and (policy is None or not policy.is_immutable):
         plain = f"repo:{token.name_form}:{token.tail}"
         would = matches(plain, configured)
         hints.append(
@@ -117,7 +117,7 @@ def subject_hints(actual: str, configured: str, *, matches: Callable[[str, str],
             "the name-only form"
             + (f"; with IDs it would read {_with_ids(configured, token)!r}" if would else "")
         )
-    elif not token.immutable and policy is not None and policy.immutable:
+    elif not token.is_immutable and policy is not None and policy.is_immutable:
         hints.append(
             "the configured value uses GitHub's immutable subject form 'repo:OWNER@ID/REPO@ID:...' but the "
             f"token's subject names the repository without IDs ({token.name_form}); the repository has not "

@@ -20,6 +20,7 @@ IAM semantics implemented here:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import urllib.parse
@@ -28,6 +29,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ._hints import audience_hints, subject_hints
+from ._wildcard import ANY_CHAR, ANY_RUN, Wild, Wildcard, matches_wildcard
 
 DEFAULT_ACTION = "sts:AssumeRoleWithWebIdentity"
 
@@ -241,11 +243,10 @@ class _Operator:
     compare: Callable[[str, str], bool] | None  # None: Null
 
 
-def _like(actual: str, pattern: str) -> bool:
-    return _like_regex(pattern).fullmatch(actual) is not None
+def _is_like(actual: str, pattern: str) -> bool:
+    return _like_pattern(pattern).matches(actual)
 
 
-_LIKE_CACHE: dict[str, re.Pattern[str]] = {}
 # ``${*}``, ``${?}``, ``${$}`` are literal characters in policy values; placeholders keep them
 # from being read as wildcards between substitution and matching.
 _LITERAL_ESCAPES = {"${*}": "\x00STAR\x00", "${?}": "\x00QMARK\x00", "${$}": "\x00DOLLAR\x00"}
@@ -253,17 +254,15 @@ _PLACEHOLDER_LITERAL = {"\x00STAR\x00": "*", "\x00QMARK\x00": "?", "\x00DOLLAR\x
 _PLACEHOLDER = re.compile("(\x00(?:STAR|QMARK|DOLLAR)\x00)")
 
 
-def _like_regex(pattern: str) -> re.Pattern[str]:
-    compiled = _LIKE_CACHE.get(pattern)
-    if compiled is None:
-        parts: list[str] = []
-        for piece in _PLACEHOLDER.split(pattern):
-            if piece in _PLACEHOLDER_LITERAL:
-                parts.append(re.escape(_PLACEHOLDER_LITERAL[piece]))
-                continue
-            parts.extend(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in piece)
-        compiled = _LIKE_CACHE[pattern] = re.compile("".join(parts), re.DOTALL)
-    return compiled
+@functools.lru_cache(maxsize=512)
+def _like_pattern(pattern: str) -> Wildcard:
+    tokens: list[str | Wild] = []
+    for piece in _PLACEHOLDER.split(pattern):
+        if piece in _PLACEHOLDER_LITERAL:
+            tokens.append(_PLACEHOLDER_LITERAL[piece])
+        else:
+            tokens.extend(ANY_RUN if c == "*" else ANY_CHAR if c == "?" else c for c in piece)
+    return Wildcard(tokens)
 
 
 def _unescape(value: str) -> str:
@@ -298,8 +297,8 @@ _BASES: dict[str, tuple[str, bool, Callable[[str, str], bool] | None]] = {
         True,
         lambda a, e: a.lower() == _unescape(e).lower(),
     ),
-    "stringlike": ("StringLike", False, _like),
-    "stringnotlike": ("StringNotLike", True, _like),
+    "stringlike": ("StringLike", False, _is_like),
+    "stringnotlike": ("StringNotLike", True, _is_like),
     "bool": ("Bool", False, lambda a, e: a.lower() == _unescape(e).lower()),
     "numericequals": ("NumericEquals", False, _numeric(lambda a, e: a == e)),
     "numericnotequals": ("NumericNotEquals", True, _numeric(lambda a, e: a == e)),
@@ -397,125 +396,192 @@ def _quote_list(values: Sequence[str]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
+@dataclasses.dataclass(frozen=True)
+class _ConditionTest:
+    """One ``operator -> key -> values`` test with everything resolved: what both the verdict and
+    its explanation read."""
+
+    op_text: str
+    key: str
+    expected: tuple[str, ...]
+    op: _Operator | None  # None: not an operator IAM accepts
+    resolved: _Resolved
+    patterns: tuple[str | None, ...]  # the expected values after ${...}; None when a variable has no value
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return self.resolved.values or ()
+
+    @property
+    def absent(self) -> bool:
+        return not self.resolved.values
+
+    def matches_expected(self, value: str) -> bool:
+        """Does ``value`` match one of the expected values (before any negation)?"""
+        compare = self.op.compare if self.op is not None else None
+        return compare is not None and any(compare(value, p) for p in self.patterns if p is not None)
+
+    def failing_values(self) -> list[str]:
+        """For ForAllValues: the values that keep the condition from passing."""
+        assert self.op is not None
+        return [
+            v
+            for v in self.values
+            if (self.matches_expected(v) if self.op.negated else not self.matches_expected(v))
+        ]
+
+    def passing_values(self) -> list[str]:
+        """For ForAnyValue: the values that make the condition pass."""
+        assert self.op is not None
+        return [
+            v
+            for v in self.values
+            if (not self.matches_expected(v) if self.op.negated else self.matches_expected(v))
+        ]
+
+
 def _evaluate_condition(
     op_text: str, key: str, raw_expected: object, ctx: _Context, *, variables: bool
 ) -> ConditionResult:
     raw_list = raw_expected if isinstance(raw_expected, list) else [raw_expected]
     expected = tuple(_as_text(v) for v in raw_list)
     op = _parse_operator(op_text)
-    resolved = ctx.resolve(key)
+    patterns = (
+        tuple(_substitute(e, ctx, variables=variables) for e in expected)
+        if op is not None and op.compare is not None
+        else ()
+    )
+    test = _ConditionTest(op_text, key, expected, op, ctx.resolve(key), patterns)
+    passed = _condition_passes(test)
+    return ConditionResult(
+        op_text, key, expected, test.resolved.raw, passed, _explain_condition(test, passed)
+    )
+
+
+# --- the verdict ---------------------------------------------------------------------------------------
+
+
+def _condition_passes(test: _ConditionTest) -> bool:
+    """IAM's verdict on one condition (see the module docstring for the rules)."""
+    op = test.op
     if op is None:
-        base = op_text.rpartition(":")[2]
-        base = base[: -len("IfExists")] if base.lower().endswith("ifexists") else base
-        if base.lower() in _UNCHECKED_OPERATORS:
-            explanation = (
-                f"{op_text} tests what only STS sees about the request (dates, ARNs, source IP or VPC); "
-                "it cannot be checked from the token and is counted as failing here - confirm with --exchange"
-            )
-        else:
-            explanation = (
-                f"{op_text!r} is not a condition operator IAM accepts (IAM rejects such a policy); "
-                "the condition cannot pass"
-            )
-        return ConditionResult(op_text, key, expected, resolved.raw, False, explanation)
-    values = resolved.values
-    absent = not values
-    note = f" ({resolved.note})" if resolved.note else ""
-    claim = resolved.claim
-
+        return False
     if op.compare is None:  # Null: "true" means "the key must be absent"
-        wanted = {e.lower() for e in expected}
-        passed = ("true" in wanted and absent) or ("false" in wanted and not absent)
-        state = "absent" if absent else "present"
-        return ConditionResult(
-            op.text,
-            key,
-            expected,
-            resolved.raw,
-            passed,
-            f"Null {_quote_list(expected)} on {key!r}: the key is {state}{note}",
-        )
-
-    patterns = [_substitute(e, ctx, variables=variables) for e in expected]
-    usable = [p for p in patterns if p is not None]
-    compare = op.compare
-
-    def hit(value: str) -> bool:
-        return any(compare(value, p) for p in usable)
-
-    if absent:
-        passed = op.if_exists or op.set_op == "ForAllValues" or (op.negated and op.set_op is None)
-        if op.if_exists:
-            why = f"{op.text} is true when the key is absent"
-        elif op.set_op == "ForAllValues":
-            why = (
-                "ForAllValues is true when the key is absent or empty, so this condition lets tokens "
-                f"without {claim!r} through (use a plain {op.base}, or add a Null check)"
-            )
-        elif op.negated and op.set_op is None:
-            why = f"a negated operator ({op.base}) is true when the key is absent"
-        elif op.set_op == "ForAnyValue":
-            why = "ForAnyValue is false when the key is absent"
-        else:
-            why = f"{op.text} is false when the key is absent (an ...IfExists operator would tolerate that)"
-        if resolved.note:
-            absent_text = f"{key!r} is not in the request ({resolved.note})"
-        else:
-            absent_text = f"the token has no {claim!r} claim, so {key!r} is absent"
-        return ConditionResult(op.text, key, expected, resolved.raw, passed, f"{absent_text}; {why}")
-
-    assert values is not None
-    shown = _quote_list(values)
-    what = f"{claim} {shown}"
-    matching = [v for v in values if hit(v)]
+        wanted = {e.lower() for e in test.expected}
+        return ("true" in wanted and test.absent) or ("false" in wanted and not test.absent)
+    if test.absent:
+        return op.if_exists or op.set_op == "ForAllValues" or (op.negated and op.set_op is None)
     if op.set_op == "ForAllValues":
-        outside = [v for v in values if (hit(v) if op.negated else not hit(v))]
-        passed = not outside
+        return not test.failing_values()
+    if op.set_op == "ForAnyValue":
+        return bool(test.passing_values())
+    matched = any(test.matches_expected(v) for v in test.values)
+    return not matched if op.negated else matched
+
+
+# --- the explanation -----------------------------------------------------------------------------------
+
+
+def _explain_condition(test: _ConditionTest, passed: bool) -> str:
+    """The sentence saying why ``test`` came out as ``passed``, with hints when it failed."""
+    op = test.op
+    if op is None:
+        return _explain_unknown_operator(test.op_text)
+    if op.compare is None:
+        note = f" ({test.resolved.note})" if test.resolved.note else ""
+        state = "absent" if test.absent else "present"
+        return f"Null {_quote_list(test.expected)} on {test.key!r}: the key is {state}{note}"
+    if test.absent:
+        return _explain_absent(test, op)
+    return _explain_values(test, op, passed) + _explanation_notes(test, op, passed)
+
+
+def _explain_unknown_operator(op_text: str) -> str:
+    base = op_text.rpartition(":")[2]
+    base = base[: -len("IfExists")] if base.lower().endswith("ifexists") else base
+    if base.lower() in _UNCHECKED_OPERATORS:
+        return (
+            f"{op_text} tests what only STS sees about the request (dates, ARNs, source IP or VPC); "
+            "it cannot be checked from the token and is counted as failing here - confirm with --exchange"
+        )
+    return (
+        f"{op_text!r} is not a condition operator IAM accepts (IAM rejects such a policy); "
+        "the condition cannot pass"
+    )
+
+
+def _explain_absent(test: _ConditionTest, op: _Operator) -> str:
+    claim = test.resolved.claim
+    if op.if_exists:
+        why = f"{op.text} is true when the key is absent"
+    elif op.set_op == "ForAllValues":
+        why = (
+            "ForAllValues is true when the key is absent or empty, so this condition lets tokens "
+            f"without {claim!r} through (use a plain {op.base}, or add a Null check)"
+        )
+    elif op.negated and op.set_op is None:
+        why = f"a negated operator ({op.base}) is true when the key is absent"
+    elif op.set_op == "ForAnyValue":
+        why = "ForAnyValue is false when the key is absent"
+    else:
+        why = f"{op.text} is false when the key is absent (an ...IfExists operator would tolerate that)"
+    if test.resolved.note:
+        absent_text = f"{test.key!r} is not in the request ({test.resolved.note})"
+    else:
+        absent_text = f"the token has no {claim!r} claim, so {test.key!r} is absent"
+    return f"{absent_text}; {why}"
+
+
+def _explain_values(test: _ConditionTest, op: _Operator, passed: bool) -> str:
+    claim, expected = test.resolved.claim, _quote_list(test.expected)
+    shown = _quote_list(test.values)
+    if op.set_op == "ForAllValues":
         if passed:
             rule = "matches none of" if op.negated else "is among"
-            explanation = f"every {claim} value {rule} {_quote_list(expected)} ({op.text})"
-        else:
-            rule = "matches" if op.negated else "matches none of"
-            explanation = (
-                f"{claim} value {_quote_list(outside)} {rule} {_quote_list(expected)}, and {op.text} "
-                "requires every value to pass"
-            )
-    elif op.set_op == "ForAnyValue":
-        passing = [v for v in values if (not hit(v) if op.negated else hit(v))]
-        passed = bool(passing)
+            return f"every {claim} value {rule} {expected} ({op.text})"
+        rule = "matches" if op.negated else "matches none of"
+        return (
+            f"{claim} value {_quote_list(test.failing_values())} {rule} {expected}, and {op.text} "
+            "requires every value to pass"
+        )
+    if op.set_op == "ForAnyValue":
         if passed:
             rule = "matches none of" if op.negated else "matches"
-            explanation = f"{claim} value {_quote_list(passing)} {rule} {_quote_list(expected)} ({op.text})"
-        else:
-            rule = "matches one of" if op.negated else "matches none of"
-            explanation = f"every {claim} value ({shown}) {rule} {_quote_list(expected)} ({op.text})"
-    elif op.negated:
-        passed = not matching
+            return f"{claim} value {_quote_list(test.passing_values())} {rule} {expected} ({op.text})"
+        rule = "matches one of" if op.negated else "matches none of"
+        return f"every {claim} value ({shown}) {rule} {expected} ({op.text})"
+    what = f"{claim} {shown}"
+    if op.negated:
         if passed:
-            explanation = f"{what} matches none of the excluded values {_quote_list(expected)} ({op.base})"
-        else:
-            explanation = f"{what} matches {_quote_list(expected)}, which {op.base} excludes"
-    else:
-        passed = bool(matching)
-        if passed:
-            explanation = f"{what} matches {_quote_list(expected)} ({op.text})"
-        else:
-            explanation = f"{what} does not match {_quote_list(expected)} ({op.text})"
-    if None in patterns:
-        explanation += "; a policy variable in the expected values has no value for this request"
-    if not passed and not op.negated and op.set_op != "ForAllValues":
-        hints = _mismatch_hints(claim, values, usable, op)
+            return f"{what} matches none of the excluded values {expected} ({op.base})"
+        return f"{what} matches {expected}, which {op.base} excludes"
+    if passed:
+        return f"{what} matches {expected} ({op.text})"
+    return f"{what} does not match {expected} ({op.text})"
+
+
+def _explanation_notes(test: _ConditionTest, op: _Operator, passed: bool) -> str:
+    """What follows the main sentence: unresolved variables, mismatch hints, the key's note, advice."""
+    claim, values = test.resolved.claim, test.values
+    text = ""
+    if None in test.patterns:
+        text += "; a policy variable in the expected values has no value for this request"
+    if not passed and not op.negated:
+        usable = [p for p in test.patterns if p is not None]
+        # ForAllValues: only the values that failed need explaining.
+        unmatched = (
+            tuple(v for v in values if not test.matches_expected(v))
+            if op.set_op == "ForAllValues"
+            else values
+        )
+        hints = _mismatch_hints(claim, unmatched, usable, op)
         if hints:
-            explanation += ": " + "; ".join(hints)
-    elif not passed and op.set_op == "ForAllValues" and not op.negated:
-        hints = _mismatch_hints(claim, tuple(v for v in values if not hit(v)), usable, op)
-        if hints:
-            explanation += ": " + "; ".join(hints)
-    if resolved.note:
-        explanation += note
+            text += ": " + "; ".join(hints)
+    if test.resolved.note:
+        text += f" ({test.resolved.note})"
     if passed and op.set_op and len(values) == 1 and claim in ("sub", "aud", "azp"):
-        explanation += f" (note: {claim} is single-valued; IAM advises against set operators on it)"
-    return ConditionResult(op.text, key, expected, resolved.raw, passed, explanation)
+        text += f" (note: {claim} is single-valued; IAM advises against set operators on it)"
+    return text
 
 
 def _mismatch_hints(claim: str, values: Sequence[str], patterns: Sequence[str], op: _Operator) -> list[str]:
@@ -548,7 +614,7 @@ def _listify(value: object) -> list[Any]:
 
 
 def _action_matches(patterns: Sequence[Any], action: str) -> bool:
-    return any(isinstance(p, str) and _like(action.lower(), p.lower()) for p in patterns)
+    return any(isinstance(p, str) and matches_wildcard(action, p, ignore_case=True) for p in patterns)
 
 
 def _principal_check(statement: Mapping[str, Any], ctx: _Context) -> tuple[bool, str]:

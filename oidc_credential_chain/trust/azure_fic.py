@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..jwt import claim_audiences
 from ._hints import audience_hints, subject_hints
+from ._wildcard import matches_wildcard
 
 #: Entra's codes for "no record matches", by what differs.
 CODE_NO_MATCH = "AADSTS70021"
@@ -72,12 +73,7 @@ def parse_claims_expression(text: str) -> list[_Term]:
     return terms
 
 
-def _wildcard(value: str, pattern: str) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
-
-
-def _exact(value: str, pattern: str) -> bool:
+def _equals(value: str, pattern: str) -> bool:
     return value == pattern
 
 
@@ -125,7 +121,7 @@ class _Comparison:
         return tuple(name for name, state in fields if state != "exact")
 
 
-def _state(value: str | None, configured: str) -> str:
+def _closeness(value: str | None, configured: str) -> str:
     if value is None:
         return "differs"
     if value == configured:
@@ -137,44 +133,62 @@ def _state(value: str | None, configured: str) -> str:
 
 def _compare(record: Mapping[str, Any], claims: Mapping[str, Any]) -> _Comparison:
     iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
-    sub = claims.get("sub") if isinstance(claims.get("sub"), str) else None
-    issuer = _state(iss, str(record.get("issuer", "")))
-    record_auds = _record_audiences(record)
-    token_auds = claim_audiences(claims)
-    if any(a in record_auds for a in token_auds):
-        audience = "exact"
-    elif any(a.lower() == r.lower() for a in token_auds for r in record_auds):
-        audience = "case"
-    else:
-        audience = "differs"
+    issuer = _closeness(iss, str(record.get("issuer", "")))
+    audience = _audience_state(_record_audiences(record), claim_audiences(claims))
     expression = _expression(record)
-    detail: list[str] = []
-    if expression is not None:
-        try:
-            terms = parse_claims_expression(expression)
-        except ConfigurationError as err:
-            return _Comparison(record, issuer, "differs", audience, [], expression_error=err.message)
-        failing: list[str] = []
-        for term in terms:
-            raw = claims.get(term.claim)
-            value = raw if isinstance(raw, str) else None
-            test = _wildcard if term.op == "matches" else _exact
-            if value is None:
-                failing.append(f"the token has no string claim {term.claim!r}")
-            elif not test(value, term.value):
-                failing.append(f"{term.claim} {value!r} does not satisfy {term.op} {term.value!r}")
-                if term.claim == "sub":
-                    failing.extend(subject_hints(value, term.value, matches=test))
-        subject = "differs" if failing else "exact"
-        detail = failing
-    else:
-        configured = str(record.get("subject", ""))
-        subject = _state(sub, configured)
-        if subject != "exact" and sub is not None:
-            detail = subject_hints(sub, configured, matches=_exact)
-            similarity = difflib.SequenceMatcher(None, sub, configured).ratio()
-            return _Comparison(record, issuer, subject, audience, detail, similarity=similarity)
-    return _Comparison(record, issuer, subject, audience, detail)
+    if expression is None:
+        return _compare_subject(record, claims, issuer, audience)
+    try:
+        terms = parse_claims_expression(expression)
+    except ConfigurationError as err:
+        return _Comparison(record, issuer, "differs", audience, [], expression_error=err.message)
+    if all(_term_holds(term, claims) for term in terms):
+        return _Comparison(record, issuer, "exact", audience, [])
+    return _Comparison(record, issuer, "differs", audience, _expression_mismatches(terms, claims))
+
+
+def _audience_state(record_auds: Sequence[str], token_auds: Sequence[str]) -> str:
+    if any(a in record_auds for a in token_auds):
+        return "exact"
+    if any(a.lower() == r.lower() for a in token_auds for r in record_auds):
+        return "case"
+    return "differs"
+
+
+def _compare_subject(
+    record: Mapping[str, Any], claims: Mapping[str, Any], issuer: str, audience: str
+) -> _Comparison:
+    sub = claims.get("sub") if isinstance(claims.get("sub"), str) else None
+    configured = str(record.get("subject", ""))
+    subject = _closeness(sub, configured)
+    if subject == "exact" or sub is None:
+        return _Comparison(record, issuer, subject, audience, [])
+    detail = subject_hints(sub, configured, matches=_equals)
+    similarity = difflib.SequenceMatcher(None, sub, configured).ratio()
+    return _Comparison(record, issuer, subject, audience, detail, similarity=similarity)
+
+
+def _term_test(term: _Term) -> Callable[[str, str], bool]:
+    return matches_wildcard if term.op == "matches" else _equals
+
+
+def _term_holds(term: _Term, claims: Mapping[str, Any]) -> bool:
+    value = claims.get(term.claim)
+    return isinstance(value, str) and _term_test(term)(value, term.value)
+
+
+def _expression_mismatches(terms: Sequence[_Term], claims: Mapping[str, Any]) -> list[str]:
+    """Why each failing term of a claims-matching expression fails, with subject hints."""
+    sentences: list[str] = []
+    for term in terms:
+        value = claims.get(term.claim)
+        if not isinstance(value, str):
+            sentences.append(f"the token has no string claim {term.claim!r}")
+        elif not _term_holds(term, claims):
+            sentences.append(f"{term.claim} {value!r} does not satisfy {term.op} {term.value!r}")
+            if term.claim == "sub":
+                sentences.extend(subject_hints(value, term.value, matches=_term_test(term)))
+    return sentences
 
 
 def match_federated_credentials(
