@@ -70,7 +70,7 @@ class _Parser:
         while self.peek()[1] == "||":
             self.take()
             right = self.and_()
-            value = _truth(value) or _truth(right)
+            value = _require_bool(value) or _require_bool(right)
         return value
 
     def and_(self) -> Any:
@@ -78,13 +78,13 @@ class _Parser:
         while self.peek()[1] == "&&":
             self.take()
             right = self.unary()
-            value = _truth(value) and _truth(right)
+            value = _require_bool(value) and _require_bool(right)
         return value
 
     def unary(self) -> Any:
         if self.peek()[1] == "!":
             self.take()
-            return not _truth(self.unary())
+            return not _require_bool(self.unary())
         return self.comparison()
 
     def comparison(self) -> Any:
@@ -112,7 +112,7 @@ class _Parser:
         while self.peek()[1] == "+":
             self.take()
             right = self.postfix()
-            if type(value) is not type(right) and not (_number(value) and _number(right)):
+            if type(value) is not type(right) and not (_is_number(value) and _is_number(right)):
                 raise CelError(f"cannot add {type(value).__name__} and {type(right).__name__}")
             value = value + right
         return value
@@ -195,11 +195,11 @@ class _Parser:
         return True
 
 
-def _number(value: Any) -> bool:
+def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _truth(value: Any) -> bool:
+def _require_bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise CelError(f"expected a bool, got {type(value).__name__}")
     return value
@@ -210,7 +210,7 @@ def _index(value: Any, key: Any) -> Any:
         if key not in value:
             raise CelError(f"no such key: {key!r}")
         return value[key]
-    if isinstance(value, list) and _number(key):
+    if isinstance(value, list) and _is_number(key):
         try:
             return value[int(key)]
         except IndexError:
@@ -249,4 +249,4 @@ def evaluate(expression: str, env: Mapping[str, Any]) -> Any:
 
 def condition_holds(expression: str, env: Mapping[str, Any]) -> bool:
     """True when the condition evaluates to ``true``; raises :class:`CelError` when it cannot be evaluated."""
-    return _truth(evaluate(expression, env))
+    return _require_bool(evaluate(expression, env))

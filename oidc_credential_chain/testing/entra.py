@@ -610,7 +610,7 @@ class EntraEmulator(EmulatorServer):
                 raise _Refused(7000218)
             assertion = form["client_assertion"]
             claims = self._unverified(assertion)
-            self._match(app, claims)
+            self._require_matching_credential(app, claims)
             self._verify_signature(assertion, claims)
             self._check_time(claims)
         except _Refused as refused:
@@ -643,7 +643,7 @@ class EntraEmulator(EmulatorServer):
             raise _Refused(50027)
         return claims
 
-    def _match(self, app: EntraApp, claims: Mapping[str, Any]) -> None:
+    def _require_matching_credential(self, app: EntraApp, claims: Mapping[str, Any]) -> None:
         from ..trust.azure_fic import match_federated_credentials
 
         with self._lock:

@@ -57,6 +57,9 @@ IDP_UNREACHABLE_MESSAGE = (
     "This is often transient; retry a limited number of times with backoff."
 )
 ACCESS_DENIED_MESSAGE = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+#: The JOSE algorithms IAM OIDC providers verify; anything else (``none``, ``HS256``) is refused
+#: before a key is looked up, so a header cannot choose how the token is checked.
+SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 
 #: Status and default message of the error codes :meth:`STSEmulator.fail_with` knows.
 ERRORS: dict[str, tuple[int, str]] = {
@@ -527,6 +530,13 @@ class STSEmulator(EmulatorServer):
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return sts_error("InvalidIdentityToken", "The web identity token is not a valid JWT.")
+        algorithm = header.get("alg")
+        if algorithm not in SIGNING_ALGORITHMS:
+            return sts_error(
+                "InvalidIdentityToken",
+                "The web identity token is not signed with a supported algorithm "
+                f"({', '.join(SIGNING_ALGORITHMS)}).",
+            )
         issuer = unverified.get("iss")
         provider = self.providers.get(issuer) if isinstance(issuer, str) else None
         if provider is None:
@@ -544,7 +554,7 @@ class STSEmulator(EmulatorServer):
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
-                algorithms=[str(header.get("alg", "RS256"))],
+                algorithms=[algorithm],
                 options={
                     "verify_exp": False,
                     "verify_nbf": False,
@@ -573,7 +583,7 @@ class STSEmulator(EmulatorServer):
         return claims
 
     def _signing_key(self, provider: OIDCProviderRecord, header: Mapping[str, Any]) -> Any:
-        from jwt import PyJWK, PyJWKError
+        from jwt import PyJWK, PyJWTError
 
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
@@ -592,8 +602,8 @@ class STSEmulator(EmulatorServer):
         for entry in keys:
             if isinstance(entry, dict) and (kid is None or entry.get("kid") == kid):
                 try:
-                    return PyJWK(entry, str(header.get("alg", "RS256"))).key
-                except PyJWKError:
+                    return PyJWK(entry, str(header["alg"])).key
+                except PyJWTError:  # the key's type does not fit the header's algorithm (RS256 vs EC)
                     break
         return sts_error("InvalidIdentityToken", VERIFICATION_KEY_MESSAGE)
 
