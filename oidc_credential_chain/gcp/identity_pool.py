@@ -76,6 +76,9 @@ class Credentials(identity_pool.Credentials):
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
         supplier = kwargs.get("subject_token_supplier")
         self._oidc_supplier = supplier if isinstance(supplier, SpecSubjectTokenSupplier) else None
+        # The pool provider for messages, from the constructor argument rather than google-auth's
+        # private ``_audience``.
+        self._pool_provider = kwargs.get("audience", args[0] if args else None)
 
     def refresh(self, request: Any) -> None:
         try:
@@ -92,7 +95,7 @@ class Credentials(identity_pool.Credentials):
             "Google %s token obtained for %s (pool provider %s, token %s), expires %s",
             f"service-account ({self.service_account_email})" if self.service_account_email else "federated",
             self._spec_text(),
-            self._audience,
+            self._pool_provider,
             format_claims(self._claims()),
             self.expiry.isoformat() + "Z" if self.expiry else "never",
         )
@@ -111,7 +114,7 @@ class Credentials(identity_pool.Credentials):
             if self._oidc_supplier is not None:
                 self._oidc_supplier.mark_rejected()
             advice = (
-                f"check the workload identity pool provider {self._audience}: its issuer, allowed "
+                f"check the workload identity pool provider {self._pool_provider}: its issuer, allowed "
                 "audiences and attribute condition must accept this token"
             )
         else:

@@ -52,6 +52,7 @@ def test_attribute_condition_refusal(
     )
     assert f"sub='{GITHUB_SUB}'" in message
     assert "attribute condition must accept this token" in message
+    assert f"check the workload identity pool provider {pool.audience}: its issuer" in message
     assert not err.retryable
 
 

@@ -33,7 +33,7 @@ from oidc_credential_chain.testing import (
     loopback_ca,
 )
 from oidc_credential_chain.testing.entra import JWT_BEARER
-from oidc_credential_chain.testing.sts import SIGNING_ALGORITHMS
+from oidc_credential_chain.testing.sts import SIGNING_ALGORITHMS, VERIFICATION_KEY_MESSAGE
 
 SUBJECT = "repo:octo-org/octo-repo:ref:refs/heads/main"
 EXCHANGE = "api://AzureADTokenExchange"
@@ -175,3 +175,21 @@ def test_google_sts_refuses_unsigned_and_hmac_tokens_as_invalid_grant(
         assert answer.status_code == 400, name
         refusals[name] = (answer.json()["error"], answer.json()["error_description"])
     assert refusals == {name: ("invalid_grant", message) for name, message in expected.items()}
+
+
+def test_aws_sts_refuses_an_algorithm_the_issuer_key_cannot_verify(
+    sts_world: tuple[STSEmulator, OIDCIssuer, str],
+) -> None:
+    sts, issuer, role = sts_world
+    client = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=sts.url,
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )
+    # ES256 is an algorithm STS accepts, but the issuer's only key is RSA.
+    token = forge(issuer, "ES256", "sts.amazonaws.com", lambda message: b"\x01" * 64)
+    with pytest.raises(ClientError) as info:
+        client.assume_role_with_web_identity(RoleArn=role, RoleSessionName="attack", WebIdentityToken=token)
+    error = info.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("InvalidIdentityToken", VERIFICATION_KEY_MESSAGE)
