@@ -76,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Example: ``main(["claims", "oidc/github/sts.amazonaws.com"])``.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments, debug = _take_debug_flag(sys.argv[1:] if argv is None else list(argv))
+    args = parser.parse_args(arguments)
+    args.debug = args.debug or debug
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -86,6 +88,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("oidc_credential_chain").setLevel(logging.DEBUG)
     try:
         code: int = args.func(args)
+    except ImportError as err:
+        from ._internal.extras import missing_extra
+
+        missing = missing_extra(err, _command_name(args))
+        if missing is None:
+            return _unexpected(err, debug=args.debug)
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"{PROG}: {missing}\n")
+        return EXIT_USAGE
     except OIDCError as err:
         if args.debug:
             traceback.print_exc(file=sys.stderr)
@@ -101,15 +113,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_FAILED
     except Exception as err:  # noqa: BLE001 - a bug still gets one paragraph, not a traceback
-        if args.debug:
-            traceback.print_exc(file=sys.stderr)
-            sys.stderr.write(f"{PROG}: unexpected {type(err).__name__}\n")
-        else:
-            sys.stderr.write(
-                f"{PROG}: unexpected {type(err).__name__}; run again with --debug for the traceback\n"
-            )
-        return EXIT_FAILED
+        return _unexpected(err, debug=args.debug)
     return code
+
+
+def _unexpected(err: BaseException, *, debug: bool) -> int:
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"{PROG}: unexpected {type(err).__name__}\n")
+    else:
+        sys.stderr.write(
+            f"{PROG}: unexpected {type(err).__name__}; run again with --debug for the traceback\n"
+        )
+    return EXIT_FAILED
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """``aws credential-process``: the command as the user typed it."""
+    words = [args.command]
+    words += [value for key, value in vars(args).items() if key.endswith("_command") and value]
+    return " ".join(words)
+
+
+def _take_debug_flag(argv: list[str]) -> tuple[list[str], bool]:
+    """Remove ``--debug`` wherever it stands (before or after the sub-command), up to a ``--``."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept = [arg for arg in argv[:end] if arg != "--debug"] + argv[end:]
+    return kept, len(kept) != len(argv)
 
 
 def _silence_stdout() -> None:

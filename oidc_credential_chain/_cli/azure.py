@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 from typing import Any
 
@@ -38,6 +39,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_token(args: argparse.Namespace) -> int:
+    _require_app(args)
     from .._internal.file_cache import cache_enabled
     from ..azure import OIDCCredential
 
@@ -66,3 +68,22 @@ def run_token(args: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     sys.stdout.flush()
     return 0
+
+
+def _require_app(args: argparse.Namespace) -> None:
+    """Entra needs the tenant and the app: say which flags (or variables) are missing."""
+    from ..cli import UsageError
+
+    missing = [
+        f"{flag} (or {variable})"
+        for flag, value, variable in (
+            ("--tenant-id", args.tenant_id, "AZURE_TENANT_ID"),
+            ("--client-id", args.client_id, "AZURE_CLIENT_ID"),
+        )
+        if not (value or os.environ.get(variable, "")).strip()
+    ]
+    if missing:
+        raise UsageError(
+            "azure token needs the Entra tenant and the app whose federated credential trusts the token: "
+            f"pass {' and '.join(missing)}"
+        )

@@ -37,7 +37,15 @@ def lazy_exports(
         module = names.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, package), name)
+        try:
+            value = getattr(importlib.import_module(module, package), name)
+        except ImportError as err:
+            from .extras import missing_extra
+
+            missing = missing_extra(err, f"{package}.{name}")
+            if missing is None:
+                raise
+            raise missing from None
         namespace[name] = value  # later lookups skip this function
         return value
 

@@ -133,8 +133,10 @@ def send(
         config = ctx.http.config
         if not err.retryable:
             raise TokenFetchError(f"{spec.text}: {idp}: {err}", spec=spec.text) from None
+        # The transport error names the whole URL; the server's origin is enough here.
+        origin = describe_url(url).split("/", 3)
         raise TokenFetchError(
-            f"{spec.text}: {idp} at {describe_url(url)} did not answer ({err}) after up to "
+            f"{spec.text}: {idp} at {'/'.join(origin[:3])} did not answer ({err}) after up to "
             f"{config.attempts} attempts within {config.total_timeout:g} s",
             spec=spec.text,
             retryable=True,

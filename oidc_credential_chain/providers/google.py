@@ -18,6 +18,16 @@ def metadata_host(environ: Mapping[str, str]) -> str:
     return host.removeprefix("http://").rstrip("/").removesuffix("/computeMetadata/v1")
 
 
+def _unreachable_hint(environ: Mapping[str, str]) -> str:
+    if environ.get("GCE_METADATA_HOST") or environ.get("GCE_METADATA_ROOT"):
+        return "Check GCE_METADATA_HOST: it names the metadata server to ask"
+    return (
+        "oidc/google works only on Google Cloud (Cloud Run, GCE, GKE, Cloud Functions), where the "
+        "metadata server answers; elsewhere use the identity provider of the place this runs "
+        "('oidc-credential-chain doctor' finds it), or set GCE_METADATA_HOST to a metadata server"
+    )
+
+
 class GoogleProvider(Provider):
     name = "google"
     argument = Argument.REQUIRED
@@ -30,17 +40,24 @@ class GoogleProvider(Provider):
         host = metadata_host(ctx.environ)
         url = f"http://{host}{IDENTITY_PATH}"
         idp = "the GCP metadata server"
-        response = send(
-            ctx,
-            spec,
-            idp,
-            "GET",
-            url,
-            headers={"Metadata-Flavor": "Google"},
-            params={"audience": spec.argument, "format": "full"},
-            allow_http=True,
-            direct=True,
-        )
+        try:
+            response = send(
+                ctx,
+                spec,
+                idp,
+                "GET",
+                url,
+                headers={"Metadata-Flavor": "Google"},
+                params={"audience": spec.argument, "format": "full"},
+                allow_http=True,
+                direct=True,
+            )
+        except TokenFetchError as err:
+            if not err.retryable:
+                raise
+            raise TokenFetchError(
+                f"{err.message}. {_unreachable_hint(ctx.environ)}", spec=spec.text, retryable=True
+            ) from None
         refuse_redirect(spec, idp, response)
         if response.status == 404:
             raise TokenFetchError(

@@ -75,7 +75,9 @@ def test_unconfigured_exits_2_naming_the_variable(
     assert code == 2
     assert captured.out == ""
     assert "AZURE_TENANT_ID" in captured.err
-    assert captured.err.startswith("oidc-credential-chain: OIDCCredential is not configured")
+    # In the command's own terms: the flag first, then the variable (issue 13).
+    assert captured.err.startswith("oidc-credential-chain: azure token needs the Entra tenant")
+    assert "pass --tenant-id (or AZURE_TENANT_ID)" in captured.err
 
 
 def test_refusal_exits_1_with_the_code_and_no_token(
