@@ -1,6 +1,9 @@
 """GitLab CI -> Vertex AI.  ``.gitlab-ci.yml``::
 
     ask:
+      variables:
+        GCP_WORKLOAD_IDENTITY_PROVIDER: //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/gitlab/providers/my-group
+        GCP_PROJECT: my-project
       id_tokens:
         GCP_ID_TOKEN:
           aud: https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/gitlab/providers/my-group
@@ -8,6 +11,8 @@
 
 The pool provider trusts issuer ``https://gitlab.com`` (or your instance's URL).
 """
+
+# ruff: noqa: E501  (configuration lines are shown whole)
 
 import os
 

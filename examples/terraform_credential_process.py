@@ -5,6 +5,7 @@ Terraform then sets ``TFC_WORKLOAD_IDENTITY_TOKEN_BEDROCK`` in plan and apply) a
 ``AWS_CONFIG_FILE`` pointing at a file with::
 
     [profile bedrock]
+    region = us-east-1
     credential_process = oidc-credential-chain aws credential-process --role-arn arn:aws:iam::111122223333:role/tfc --token oidc/terraform/BEDROCK --region us-east-1
 
 A ``local-exec`` or external data source then runs this script with ``AWS_PROFILE=bedrock``.
