@@ -1,4 +1,4 @@
-"""``demo``: stock boto3 Bedrock and openai.AzureOpenAI code through the whole chain, on loopback."""
+"""``demo``: stock boto3 Bedrock, Azure OpenAI and Vertex AI code through the whole chain, on loopback."""
 
 from __future__ import annotations
 
@@ -11,18 +11,21 @@ from typing import Any
 def register(subparsers: Any) -> None:
     demo = subparsers.add_parser(
         "demo",
-        help="run stock boto3 Bedrock and Azure OpenAI code through the chain against built-in emulators",
+        help="run stock Bedrock, Azure OpenAI and Vertex AI code through the chain on built-in emulators",
         description=(
-            "Start loopback emulators (OIDC issuers, AWS STS, Bedrock, Entra ID, Azure OpenAI) and run "
-            "unmodified SDK code through the whole chain, printing each step."
+            "Start loopback emulators (OIDC issuers, AWS STS, Bedrock, Entra ID, Azure OpenAI, Google STS, "
+            "IAM Credentials, Vertex AI) and run unmodified SDK code through the whole chain, printing each "
+            "step and the variables to repeat it by hand."
         ),
     )
-    demo.add_argument("--only", choices=("aws", "azure"), help="run one half of the demo (default: both)")
+    demo.add_argument(
+        "--only", choices=("aws", "azure", "gcp"), help="run one part of the demo (default: all three)"
+    )
     demo.set_defaults(func=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    halves = [("aws", "run_aws_demo"), ("azure", "run_azure_demo")]
+    halves = [("aws", "run_aws_demo"), ("azure", "run_azure_demo"), ("gcp", "run_gcp_demo")]
     for name, function in halves:
         if args.only and args.only != name:
             continue

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..errors import ConfigurationError
-from ._env import empty_aws_config_env, isolated_environ, temporary_directory
+from ._env import (
+    describe_claims,
+    empty_aws_config_env,
+    environment_lines,
+    isolated_environ,
+    plural,
+    temporary_directory,
+    when,
+)
 
 MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
 QUESTION = "Which identity signed this request?"
@@ -133,14 +141,16 @@ def run_aws_demo(out: TextIO) -> None:
                     "GitHub Actions -> Bedrock",
                     {**github.env(), "AWS_WEB_IDENTITY_TOKEN": "oidc/github/sts.amazonaws.com"},
                     github_role,
+                    list(github.env()),
                 ),
                 (
                     "Cloud Run (GCP metadata server) -> Bedrock",
                     {**metadata.env(), "AWS_WEB_IDENTITY_TOKEN": "oidc/google/sts.amazonaws.com"},
                     google_role,
+                    list(metadata.env()),
                 ),
             ]
-            for number, (title, identity_env, role) in enumerate(identities, 1):
+            for number, (title, identity_env, role, identity_names) in enumerate(identities, 1):
                 env = {
                     **identity_env,
                     "AWS_ROLE_ARN": role,
@@ -150,14 +160,21 @@ def run_aws_demo(out: TextIO) -> None:
                     **empty_aws_config_env(config_dir),
                 }
                 say(f"-- {number}. {title}")
-                say("Environment:")
-                for name in ("AWS_WEB_IDENTITY_TOKEN", "AWS_ROLE_ARN", "AWS_DEFAULT_REGION"):
-                    say(f"    {name}={env[name]}")
+                say("Environment (to repeat this step by hand while the emulators run):")
+                names = [
+                    *identity_names,
+                    "AWS_WEB_IDENTITY_TOKEN",
+                    "AWS_ROLE_ARN",
+                    "AWS_DEFAULT_REGION",
+                    *sts.env(),
+                    *bedrock.env(),
+                ]
+                for line in environment_lines(env, names):
+                    say(line)
                 with isolated_environ(env, drop_prefixes=("AWS_",)), _fresh_boto3_default_session():
                     clear_exchange_cache()
                     token = fetch_id_token(env["AWS_WEB_IDENTITY_TOKEN"])
-                    say(f"ID token claims: {token.describe()}")
-                    say(f"    (expires in {token.seconds_left():.0f} s)")
+                    say(f"ID token claims: {describe_claims(token.claims)}")
                     sts_before, bedrock_before = sts.calls(), len(bedrock.calls)
                     answer = _run_plain_code()
                 issued = sts.issued[-1]
@@ -168,15 +185,15 @@ def run_aws_demo(out: TextIO) -> None:
                     raise RuntimeError(f"{title}: Bedrock was called as {call.caller}, not by role {role}")
                 expires = issued.expiration or 0.0
                 say(f"STS AssumeRoleWithWebIdentity: assumed {issued.arn}")
-                say(f"    credentials {issued.access_key_id}, expire in {expires - sts.now():.0f} s")
+                say(f"    credentials {issued.access_key_id}, expire {when(expires, sts.now())}")
                 say(f"Bedrock Converse (SigV4 verified with those credentials): {answer}")
                 say()
         finally:
             if not was_installed:
                 uninstall()
         say(
-            f"AWS demo passed: {sts.calls()} STS exchanges, {len(bedrock.calls)} Bedrock calls, "
-            "every request verified."
+            f"AWS demo passed: {plural(sts.calls(), 'STS exchange')}, "
+            f"{plural(len(bedrock.calls), 'Bedrock call')}, every request verified."
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -44,3 +45,20 @@ def test_demo_command_aws_half() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "AWS demo passed" in done.stdout
+
+
+def test_aws_demo_shows_times_in_utc_and_every_variable() -> None:
+    out = io.StringIO()
+    run_aws_demo(out)
+    text = out.getvalue()
+    assert re.search(r"expires \d\d:\d\d:\d\d UTC \(in 5 min\)", text)  # the GitHub token
+    assert re.search(r"expire \d\d:\d\d:\d\d UTC \(in 60 min\)", text)  # the STS credentials
+    for name in (
+        "ACTIONS_ID_TOKEN_REQUEST_URL=http://127.0.0.1:",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN=<the runner's request token; not shown>",
+        "GCE_METADATA_HOST=127.0.0.1:",
+        "AWS_ENDPOINT_URL_STS=http://127.0.0.1:",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:",
+    ):
+        assert name in text
+    assert not re.search(r"exp=\d{10}", text)
