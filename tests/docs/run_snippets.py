@@ -49,18 +49,19 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
-def _point_google_at_emulators() -> None:
-    from oidc_credential_chain import gcp
+def credentials_on_emulators(**kwargs: Any) -> Any:
+    """``gcp.credentials`` with Google STS and IAM Credentials defaulting to the emulators."""
     from oidc_credential_chain.gcp import identity_pool
 
-    original = identity_pool.credentials
+    kwargs.setdefault("token_url", os.environ["DOCS_GOOGLE_STS_URL"])
+    kwargs.setdefault("iam_endpoint", os.environ["DOCS_IAM_CREDENTIALS_URL"])
+    return identity_pool.credentials(**kwargs)
 
-    def credentials(**kwargs: Any) -> Any:
-        kwargs.setdefault("token_url", os.environ["DOCS_GOOGLE_STS_URL"])
-        kwargs.setdefault("iam_endpoint", os.environ["DOCS_IAM_CREDENTIALS_URL"])
-        return original(**kwargs)
 
-    gcp.credentials = credentials  # type: ignore[attr-defined]
+def _point_google_at_emulators() -> None:
+    from oidc_credential_chain import gcp
+
+    gcp.credentials = credentials_on_emulators  # type: ignore[attr-defined]
 
 
 def run_page(page: Path, rewrites: dict[str, str]) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from oidc_credential_chain import gcp
 from oidc_credential_chain.testing import (
     AzureOpenAIEmulator,
     EntraEmulator,
@@ -21,7 +22,7 @@ from oidc_credential_chain.testing import (
     STSEmulator,
     VertexAIEmulator,
 )
-from tests.docs.run_snippets import _point_google_at_emulators
+from tests.docs.run_snippets import credentials_on_emulators
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -102,7 +103,7 @@ def test_gitlab_ci_to_vertex_ai(
         )
         monkeypatch.setenv("DOCS_GOOGLE_STS_URL", google_sts.token_url)
         monkeypatch.setenv("DOCS_IAM_CREDENTIALS_URL", "http://127.0.0.1:9")
-        _point_google_at_emulators()
+        monkeypatch.setattr(gcp, "credentials", credentials_on_emulators)
         source = (EXAMPLES / "gitlab_ci_to_vertex_ai.py").read_text()
         source = source.replace(
             'f"https://{location}-aiplatform.googleapis.com', f'f"{vertex_ai.url.rstrip("/")}'

@@ -98,6 +98,7 @@ def docs_world(home: str) -> Iterator[DocsWorld]:
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_WEB_IDENTITY_TOKEN": "oidc/github/sts.amazonaws.com",
             "AWS_ROLE_ARN": role,
+            "AZURE_FEDERATED_TOKEN": "oidc/github/api://AzureADTokenExchange",
             "GCP_WORKLOAD_IDENTITY_PROVIDER": pool.audience,
             "GCP_PROJECT": PROJECT,
             # Read by the snippet runner only: where Google STS and IAM Credentials are.
