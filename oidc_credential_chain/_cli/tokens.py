@@ -103,8 +103,7 @@ def _read_stdin() -> str:
 def _read_local(spec: str) -> str:
     """The token text of a spec whose provider reads a file or variable; "" for remote providers."""
     from ..providers.base import FetchContext
-    from ..providers.registry import get_provider
-    from ..spec import parse_spec
+    from ..providers.registry import get_provider, parse_spec
 
     parsed = parse_spec(spec)
     provider = get_provider(parsed.provider)
