@@ -1,11 +1,18 @@
-"""Startup hook of oidc-credential-chain: adds the ``oidc/...`` provider to botocore.
+"""Startup hook of oidc-credential-chain: lets stock SDK code use ``oidc/...`` specs.
 
 The wheel ships ``oidc_credential_chain_autoload.pth`` (and, for Python 3.15+, the matching
 PEP 829 ``oidc_credential_chain_autoload.start``), which calls :func:`activate` at
 interpreter start.  Activation only puts a small finder at the front of ``sys.meta_path``:
-nothing is imported.  When ``botocore.session`` is imported, the finder lets it load, then
-installs the credential provider (which does nothing unless ``AWS_WEB_IDENTITY_TOKEN`` or
-the profile names an ``oidc/`` spec) and removes itself.
+nothing is imported.  When a watched SDK module has been imported, the finder calls that
+SDK's hook, named in :data:`HOOKS`:
+
+- ``botocore.session``: registers a tiny session initializer; the provider itself (and the
+  rest of this package) loads only when a session needs credentials and a spec is
+  configured (``AWS_WEB_IDENTITY_TOKEN`` or a profile's ``oidc_web_identity_token``);
+- ``azure.identity`` / ``azure.identity.aio``: ``DefaultAzureCredential`` adds an
+  ``OIDCCredential`` when ``AZURE_FEDERATED_TOKEN`` holds a spec;
+- ``openai.lib.azure``: ``AzureOpenAI()`` turns ``AZURE_OPENAI_AD_TOKEN=oidc/...`` into a
+  token provider.
 
 ``OIDC_CREDENTIAL_CHAIN_AUTOLOAD=0`` turns it off.  Site hooks do not run under
 ``python -S``, in AWS Lambda's ``/var/task``, after ``pip install --target`` or in zipapps:
@@ -25,8 +32,17 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from importlib.machinery import ModuleSpec
 
-_WATCHED = frozenset({"botocore.session", "awscli.botocore.session"})
+#: Watched module -> ``"module:function"`` called with it once it has been executed.  A hook
+#: imports what it needs itself, so a process that never imports the SDK pays nothing.
+HOOKS = {
+    "botocore.session": "oidc_credential_chain._botocore_hook:autoload",
+    "awscli.botocore.session": "oidc_credential_chain._botocore_hook:autoload",
+    "azure.identity": "oidc_credential_chain.azure._hook:patch_identity",
+    "azure.identity.aio": "oidc_credential_chain.azure._hook:patch_identity_aio",
+    "openai.lib.azure": "oidc_credential_chain.azure._hook:patch_openai",
+}
 _OFF = frozenset({"0", "false", "no", "off"})
+_pending: set = set()  # watched modules not imported yet
 
 
 def enabled() -> bool:
@@ -34,17 +50,17 @@ def enabled() -> bool:
     return os.environ.get("OIDC_CREDENTIAL_CHAIN_AUTOLOAD", "").strip().lower() not in _OFF
 
 
-class BotocoreWatcher:
-    """A meta-path finder that never finds anything itself; it wraps botocore.session's loader."""
+class ImportWatcher:
+    """A meta-path finder that never finds anything itself; it wraps watched modules' loaders."""
 
     def find_spec(
         self, fullname: str, path: "Sequence[str] | None" = None, target: "types.ModuleType | None" = None
     ) -> "ModuleSpec | None":
-        if fullname not in _WATCHED:
+        if fullname not in _pending:
             return None
         spec: ModuleSpec | None = None
         for finder in sys.meta_path:
-            if isinstance(finder, BotocoreWatcher):
+            if isinstance(finder, ImportWatcher):
                 continue
             find_spec = getattr(finder, "find_spec", None)
             if find_spec is not None:
@@ -58,51 +74,54 @@ class BotocoreWatcher:
         if exec_module is None:
             return spec
 
-        def exec_then_install(module: "types.ModuleType") -> None:
+        def exec_then_hook(module: "types.ModuleType") -> None:
             exec_module(module)
-            _installed(module)
+            run_hook(module)
 
         try:
-            setattr(loader, "exec_module", exec_then_install)  # noqa: B010 - an instance attribute, on purpose
+            setattr(loader, "exec_module", exec_then_hook)  # noqa: B010 - an instance attribute, on purpose
         except (AttributeError, TypeError):
-            return spec  # a loader that cannot be wrapped: botocore loads without the provider
+            return spec  # a loader that cannot be wrapped: the SDK loads stock
         return spec
 
     def invalidate_caches(self) -> None:
         return None
 
 
-def _installed(module: "types.ModuleType") -> None:
-    deactivate()
-    try:
-        from oidc_credential_chain.aws.installer import autoload
-    except Exception:  # noqa: BLE001 - a broken install must not break the user's import of botocore
+def run_hook(module: "types.ModuleType") -> None:
+    """Call the hook for ``module`` (once); never let it break the user's import."""
+    name = module.__name__
+    if name not in _pending:
         return
+    _pending.discard(name)
+    if not _pending:
+        deactivate()
+    target, _, function = HOOKS[name].partition(":")
     try:
-        autoload(module)
-    except Exception as err:  # noqa: BLE001 - idem
+        __import__(target)
+        getattr(sys.modules[target], function)(module)
+    except Exception as err:  # noqa: BLE001 - a broken install must not break the user's import
         import logging
 
-        logging.getLogger("oidc_credential_chain.aws").warning(
-            "could not install the oidc/... credential provider into %s: %s",
-            module.__name__,
-            err,
+        logging.getLogger("oidc_credential_chain").warning(
+            "could not hook oidc/... support into %s: %s", name, err
         )
 
 
 def activate() -> None:
-    """Install the finder (once), or the provider at once if botocore is already loaded."""
+    """Install the finder (once), and run the hooks of watched modules already imported."""
     if not enabled():
         return
-    for name in _WATCHED:
+    if not any(isinstance(finder, ImportWatcher) for finder in sys.meta_path):
+        _pending.update(HOOKS)
+        sys.meta_path.insert(0, ImportWatcher())
+    for name in HOOKS:
         module = sys.modules.get(name)
         if module is not None:
-            _installed(module)
-            return
-    if not any(isinstance(finder, BotocoreWatcher) for finder in sys.meta_path):
-        sys.meta_path.insert(0, BotocoreWatcher())
+            run_hook(module)
 
 
 def deactivate() -> None:
-    """Remove the finder (the provider stays installed where it was)."""
-    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, BotocoreWatcher)]
+    """Remove the finder (what the hooks installed stays where it is)."""
+    _pending.clear()
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, ImportWatcher)]

@@ -1,9 +1,11 @@
-"""The Azure half of ``demo``: the stock ``openai.AzureOpenAI`` client on a Cloud Run identity.
+"""The Azure half of ``demo``: Microsoft's quickstart code, unmodified, on a Cloud Run identity.
 
 Everything runs on loopback: the GCP metadata server (the Cloud Run identity), Entra ID
 over HTTPS (verifying the client assertion's signature through the issuer's JWKS, its
 audience, expiry and the app's federated credential) and Azure OpenAI over HTTPS
-(verifying the Entra access token on every request).
+(verifying the Entra access token on every request).  The only configuration is the
+environment: ``AZURE_FEDERATED_TOKEN=oidc/google/...`` puts an ``OIDCCredential`` into the
+stock ``DefaultAzureCredential`` chain.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from ._env import isolated_environ
 SPEC = "oidc/google/api://AzureADTokenExchange"
 QUESTION = "Which identity is asking?"
 DEPLOYMENT = "gpt-4o"
+SCOPE = "https://cognitiveservices.azure.com/.default"
 
-#: What runs: stock openai code whose only change is the token provider.
+#: What runs: the code of Microsoft's Azure OpenAI quickstart, with nothing of this library in it.
 AZURE_OPENAI_CODE = f"""\
+from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 from openai import AzureOpenAI
-from oidc_credential_chain.azure import token_provider
 
+token_provider = get_bearer_token_provider(DefaultAzureCredential(), "{SCOPE}")
 client = AzureOpenAI(  # endpoint and API version from AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION
-    azure_ad_token_provider=token_provider("{SPEC}"),
+    azure_ad_token_provider=token_provider,
 )
 response = client.chat.completions.create(
     model="{DEPLOYMENT}",
@@ -38,8 +42,18 @@ answer = response.choices[0].message.content
 
 def _run_code() -> str:
     namespace: dict[str, Any] = {}
-    exec(compile(AZURE_OPENAI_CODE, "<demo: stock openai>", "exec"), namespace)  # noqa: S102 - our own constant
+    exec(compile(AZURE_OPENAI_CODE, "<demo: stock quickstart>", "exec"), namespace)  # noqa: S102 - our own constant
     return str(namespace["answer"])
+
+
+def _hook_azure_identity() -> None:
+    """What the startup hook does when azure.identity loads; done here as well, so that the demo also
+    runs where site hooks do not (``python -S``, ``OIDC_CREDENTIAL_CHAIN_AUTOLOAD=0``)."""
+    import azure.identity
+
+    from ..azure._hook import patch_identity
+
+    patch_identity(azure.identity)
 
 
 def _when(epoch: float) -> str:
@@ -77,7 +91,8 @@ def run_azure_demo(out: TextIO) -> None:
 
     from .._api import _cache as id_token_cache
     from .._api import fetch_id_token
-    from ..azure._token_provider import shared_credential
+
+    _hook_azure_identity()
 
     def say(text: str = "") -> None:
         out.write(text + "\n")
@@ -97,7 +112,7 @@ def run_azure_demo(out: TextIO) -> None:
         )
         aoai.allowed_principals = {entra.app().object_id}  # the app's role assignment on the resource
 
-        say("== Azure: the stock openai.AzureOpenAI client on a Cloud Run identity ==")
+        say("== Azure: Microsoft's Azure OpenAI quickstart, unmodified, on a Cloud Run identity ==")
         say("Emulators on loopback:")
         say(f"  GCP metadata server   {metadata.url}  (iss {google_issuer.issuer}, {metadata.email})")
         say(f"  Entra ID              {entra.url}  (HTTPS)")
@@ -107,12 +122,23 @@ def run_azure_demo(out: TextIO) -> None:
         say(f"    {record['name']!r}: issuer {record['issuer']}, subject {record['subject']},")
         say(f"    audience {record['audiences'][0]}")
         say()
-        say("The code (its one change from API-key code is the token provider):")
+        say("The code (Microsoft's quickstart; nothing of this library in it):")
         say(textwrap.indent(AZURE_OPENAI_CODE.rstrip(), "    "))
         say()
-        env = {**metadata.env(), **entra.env(), **aoai.env(), **ca.env()}
+        env = {
+            **metadata.env(),
+            **entra.env(),
+            **aoai.env(),
+            **ca.env(),
+            "AZURE_FEDERATED_TOKEN": SPEC,
+            # Should the chain ever reach ManagedIdentityCredential, it asks a closed loopback port.
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.1:1",
+            "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi/token",
+            "IDENTITY_HEADER": "demo",
+        }
         say("Environment:")
-        for name in ("GCE_METADATA_HOST", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_AUTHORITY_HOST"):
+        names = ("AZURE_FEDERATED_TOKEN", "GCE_METADATA_HOST", "AZURE_TENANT_ID", "AZURE_CLIENT_ID")
+        for name in (*names, "AZURE_AUTHORITY_HOST"):
             say(f"    {name}={env[name]}")
         say()
         drop = (
@@ -122,6 +148,8 @@ def run_azure_demo(out: TextIO) -> None:
             "SSL_CERT_",
             "REQUESTS_CA_BUNDLE",
             "OIDC_CREDENTIAL_CHAIN_",
+            "IDENTITY_",
+            "MSI_",
         )
         with isolated_environ(env, drop_prefixes=drop):
             id_token_cache.invalidate(SPEC)  # a token from another run of the demo must not be reused
@@ -131,19 +159,17 @@ def run_azure_demo(out: TextIO) -> None:
                 say(f"    {token.describe()}")
                 say(f"    expires in {token.seconds_left():.0f} s")
                 answer = _run_code()
-                credential = shared_credential(SPEC, None, None, None)
-                info = credential.get_token_info("https://cognitiveservices.azure.com/.default")
             finally:
                 id_token_cache.invalidate(SPEC)
         if not entra.issued or entra.refusals:
             raise RuntimeError(f"Entra refused the assertion: {[r.description for r in entra.refusals]}")
-        access = jwt.decode(info.token, options={"verify_signature": False})
+        access = jwt.decode(entra.issued[-1].access_token, options={"verify_signature": False})
         say("2. Entra ID accepted it as a client assertion (signature checked against the issuer's JWKS,")
         say("   audience, expiry and the federated credential) and issued an access token:")
         say(f"    aud={access['aud']!r}, tid={access['tid']!r}, appid={access['appid']!r}")
         say(
-            f"    expires {_when(info.expires_on)}; the provider renews it from {_when(info.refresh_on or 0)}"
-            " (its advisory refresh window), before any request could carry it expired"
+            f"    expires {_when(access['exp'])}; the credential renews it in its advisory refresh window,"
+            " before any request could carry it expired"
         )
         completion = aoai.completions[-1] if aoai.completions else None
         if aoai.unauthorized or completion is None or completion.principal != entra.app().object_id:

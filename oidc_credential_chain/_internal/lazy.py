@@ -14,6 +14,43 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def load_attribute(
+    package: str,
+    names: Mapping[str, str],
+    namespace: MutableMapping[str, Any],
+    name: str,
+    *,
+    submodules: Iterable[str] = (),
+) -> Any:
+    """The value of ``package.name``: a subpackage, or a name from the module ``names`` maps it to.
+
+    A missing optional dependency raises :class:`~oidc_credential_chain._internal.extras.MissingExtraError`
+    naming the extra to install.
+
+    Example (a package's ``__getattr__``)::
+
+        return load_attribute(__name__, {"install": ".installer"}, globals(), name, submodules=("aio",))
+    """
+    import importlib  # here, not at the top: the package import must stay cheap
+
+    if name in submodules:
+        return importlib.import_module(f".{name}", package)
+    module = names.get(name)
+    if module is None:
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(module, package), name)
+    except ImportError as err:
+        from .extras import missing_extra
+
+        missing = missing_extra(err, f"{package}.{name}")
+        if missing is None:
+            raise
+        raise missing from None
+    namespace[name] = value  # later lookups skip __getattr__
+    return value
+
+
 def lazy_exports(
     package: str,
     names: Mapping[str, str],
@@ -30,24 +67,7 @@ def lazy_exports(
     subs = frozenset(submodules)
 
     def __getattr__(name: str) -> Any:
-        import importlib  # here, not at the top: the package import must stay cheap
-
-        if name in subs:
-            return importlib.import_module(f".{name}", package)
-        module = names.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        try:
-            value = getattr(importlib.import_module(module, package), name)
-        except ImportError as err:
-            from .extras import missing_extra
-
-            missing = missing_extra(err, f"{package}.{name}")
-            if missing is None:
-                raise
-            raise missing from None
-        namespace[name] = value  # later lookups skip this function
-        return value
+        return load_attribute(package, names, namespace, name, submodules=subs)
 
     def __dir__() -> list[str]:
         return sorted({*namespace, *names, *subs})

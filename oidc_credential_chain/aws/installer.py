@@ -21,6 +21,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from .. import _botocore_hook
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
 from .config import WebIdentityConfig
@@ -92,6 +93,7 @@ def install_into(package: types.ModuleType) -> None:
 def uninstall() -> None:
     """Stop adding the provider to new sessions (existing sessions keep theirs)."""
     with _lock:
+        _botocore_hook.unregister()  # the startup hook's stand-in, if it registered one
         for name, installation in list(_installed.items()):
             if installation.patched_factory is not None:
                 session_cls = importlib.import_module(f"{name}.session").Session
@@ -106,7 +108,7 @@ def uninstall() -> None:
 
 def installed() -> bool:
     """True while :func:`install` (or the startup hook) is in effect for ``botocore``."""
-    return bool(_installed)
+    return bool(_installed) or _botocore_hook.registered()
 
 
 def attach(session: Any) -> None:

@@ -1,7 +1,12 @@
 """pytest fixtures that start the emulators on loopback and stop them afterwards.
 
-Installed as a ``pytest11`` plugin, so any project that installs the ``testing`` extra
-gets the fixtures; each starts fresh per test.
+Opt in from a project's top-level ``conftest.py``::
+
+    pytest_plugins = ["oidc_credential_chain.testing.pytest_plugin"]
+
+or on the command line with ``-p oidc_credential_chain.testing.pytest_plugin``.  Installing
+the package registers no plugin (no ``pytest11`` entry point), so other projects' pytest runs
+in the same environment are unchanged.  Each fixture starts fresh per test.
 """
 
 from __future__ import annotations

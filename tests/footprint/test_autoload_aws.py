@@ -1,22 +1,14 @@
-"""The startup hook, from a wheel installed into a fresh virtual environment.
+"""The startup hook's AWS half, from the wheel installed into the shared fresh venv.
 
-The wheel is built from this tree and installed with pip (no dependencies, no index) into a
-new venv whose only other packages are the outer environment's (boto3, botocore, requests),
-made visible through a path line.  Each subprocess gets nothing but environment variables.
+Each subprocess gets nothing but environment variables.
 """
 
 from __future__ import annotations
 
-import os
+import ast
 import re
-import subprocess
-import sys
-import sysconfig
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from oidc_credential_chain.testing import (
     BedrockRuntimeEmulator,
@@ -24,8 +16,7 @@ from oidc_credential_chain.testing import (
     OIDCIssuer,
     STSEmulator,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.footprint.support import ROOT, clean_env, run
 
 PLAIN_CODE = textwrap.dedent(
     """
@@ -41,67 +32,6 @@ PLAIN_CODE = textwrap.dedent(
     print("loaded from", sys.modules["oidc_credential_chain"].__file__)
     """
 )
-
-
-def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, **kwargs)  # type: ignore[call-overload, no-any-return]
-
-
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The new venv's python, with the wheel installed."""
-    base = tmp_path_factory.mktemp("autoload")
-    built = run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(base / "dist"),
-            str(ROOT),
-        ]
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = (base / "dist").glob("oidc_credential_chain-*.whl")
-    created = run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")])
-    assert created.returncode == 0, created.stderr
-    python = base / "venv" / "bin" / "python"
-    installed = run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--no-deps",
-            "--no-index",
-            str(wheel),
-        ]
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    inner = run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
-    ).stdout.strip()
-    # boto3 & co. from the outer environment; a path line does not run the outer .pth files,
-    # so the outer editable install of this package stays invisible.
-    outer = sysconfig.get_paths()["purelib"]
-    (Path(inner) / "zz_outer_site_packages.pth").write_text(outer + "\n")
-    assert (Path(inner) / "oidc_credential_chain_autoload.pth").is_file()
-    assert (Path(inner) / "oidc_credential_chain_autoload.start").is_file()
-    yield python
-
-
-def clean_env(home: Path, **variables: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "AWS_CONFIG_FILE": str(home / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
-        **variables,
-    }
 
 
 def test_environment_variables_alone_make_stock_boto3_work(venv: Path, tmp_path: Path) -> None:
@@ -142,7 +72,7 @@ def test_the_hook_imports_nothing_and_costs_little(venv: Path, tmp_path: Path) -
     probe = (
         "import sys; "
         "print('botocore' in sys.modules, 'oidc_credential_chain' in sys.modules, "
-        "[type(f).__name__ for f in sys.meta_path].count('BotocoreWatcher'))"
+        "[type(f).__name__ for f in sys.meta_path].count('ImportWatcher'))"
     )
     done = run([str(venv), "-X", "importtime", "-c", probe], env=clean_env(tmp_path), cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -158,7 +88,7 @@ def test_the_hook_imports_nothing_and_costs_little(venv: Path, tmp_path: Path) -
 
 
 def test_the_hook_is_off_when_disabled_or_without_site(venv: Path, tmp_path: Path) -> None:
-    probe = "import sys; print([type(f).__name__ for f in sys.meta_path].count('BotocoreWatcher'))"
+    probe = "import sys; print([type(f).__name__ for f in sys.meta_path].count('ImportWatcher'))"
     off = run([str(venv), "-c", probe], env=clean_env(tmp_path, OIDC_CREDENTIAL_CHAIN_AUTOLOAD="0"))
     assert off.stdout.strip() == "0"
     no_site = run([str(venv), "-S", "-c", probe], env=clean_env(tmp_path))
@@ -181,13 +111,73 @@ def test_the_provider_is_installed_once_botocore_session_is_imported(venv: Path,
         """
         import sys
         import botocore.session
+        import oidc_credential_chain_autoload as hook
         from oidc_credential_chain.aws import installed
         session = botocore.session.Session()
         methods = [p.METHOD for p in session.get_component("credential_provider").providers]
         print(installed(), methods.index("oidc-web-identity") + 1 == methods.index("assume-role"),
-              [type(f).__name__ for f in sys.meta_path].count("BotocoreWatcher"))
+              "botocore.session" in hook._pending, "azure.identity" in hook._pending)
         """
     )
     done = run([str(venv), "-c", probe], env=clean_env(tmp_path), cwd=str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "True", "0"]
+    # botocore is hooked and no longer watched; the finder stays for the other SDKs.
+    assert done.stdout.split() == ["True", "True", "False", "True"]
+
+
+COUNT_MODULES = """
+import sys
+def ours():
+    return sorted(m for m in sys.modules if m.partition(".")[0] == "oidc_credential_chain")
+before = ours()
+import boto3
+after_import = ours()
+session = boto3.Session()
+credentials = session.get_credentials()
+print(before, after_import, ours(), credentials, sep="|")
+"""
+
+
+def test_import_boto3_with_nothing_configured_loads_at_most_three_package_modules(
+    venv: Path, tmp_path: Path
+) -> None:
+    env = clean_env(tmp_path, AWS_EC2_METADATA_DISABLED="true", AWS_DEFAULT_REGION="us-east-1")
+    done = run([str(venv), "-c", COUNT_MODULES], env=env, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    before, after_import, after_credentials, credentials = done.stdout.strip().split("|")
+    assert before == "[]"
+    loaded = ast.literal_eval(after_import)
+    assert loaded == ["oidc_credential_chain", "oidc_credential_chain._botocore_hook"]
+    assert len(loaded) <= 3
+    # Asking for credentials with nothing configured loads nothing more either.
+    assert ast.literal_eval(after_credentials) == loaded
+    assert credentials == "None"
+
+
+def test_a_profile_chosen_after_the_session_was_created_still_gets_the_provider(
+    venv: Path, tmp_path: Path
+) -> None:
+    with (
+        OIDCIssuer("https://token.actions.githubusercontent.com") as issuer,
+        GitHubActionsTokenEndpoint(issuer) as github,
+        STSEmulator() as sts,
+    ):
+        sts.register_provider(issuer)
+        role = sts.allow("ci", issuer, sub="repo:octo-org/octo-repo:*")
+        (tmp_path / "aws-config").write_text(
+            f"[profile ci]\noidc_web_identity_token = oidc/github/sts.amazonaws.com\noidc_role_arn = {role}\n"
+        )
+        env = clean_env(tmp_path, **github.env(), **sts.env(), AWS_DEFAULT_REGION="us-east-1")
+        probe = textwrap.dedent(
+            """
+            import botocore.session
+            session = botocore.session.Session()
+            session.set_config_variable("profile", "ci")
+            credentials = session.get_credentials()
+            print(credentials.method, credentials.access_key == "", sep="|")
+            """
+        )
+        done = run([str(venv), "-c", probe], env=env, cwd=str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "oidc-web-identity|False"
+        assert sts.calls() == 1

@@ -1,0 +1,67 @@
+"""One wheel built from this tree and one fresh venv with it installed, shared by the session.
+
+The venv has nothing but the wheel (no dependencies, no index); the SDKs (boto3, azure-identity,
+openai, pytest...) come from the environment running the tests through a path line, which does
+not run that environment's ``.pth`` files, so its editable install of this package stays
+invisible.  Each test then runs a fresh process with nothing but the variables it chose.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from tests.footprint.support import ROOT, run
+
+
+def _outer_site_dirs() -> list[str]:
+    # The running environment's site-packages, and what its path lines added (an older
+    # azure-identity venv layered over the main one puts its own first).
+    purelib = sysconfig.get_paths()["purelib"]
+    dirs = [p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)]
+    return dirs if purelib in dirs else [purelib, *dirs]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this tree (once per test session)."""
+    out = tmp_path_factory.mktemp("dist")
+    built = run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)])
+    assert built.returncode == 0, built.stdout + built.stderr
+    (path,) = out.glob("oidc_credential_chain-*.whl")
+    return path
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """The fresh venv's python, with the wheel installed."""
+    base = tmp_path_factory.mktemp("fresh-venv")
+    created = run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")])
+    assert created.returncode == 0, created.stderr
+    python = base / "venv" / "bin" / "python"
+    installed = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    inner = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    ).stdout.strip()
+    (Path(inner) / "zz_outer_site_packages.pth").write_text("\n".join(_outer_site_dirs()) + "\n")
+    assert (Path(inner) / "oidc_credential_chain_autoload.pth").is_file()
+    assert (Path(inner) / "oidc_credential_chain_autoload.start").is_file()
+    return python
