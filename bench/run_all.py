@@ -1,7 +1,9 @@
 """Run every benchmark in ``bench/`` and print one table (markdown), with the date and machine.
 
 Each script runs in its own interpreter; its full output is printed as it finishes, then a
-summary table gathers the figures the README carries: hot paths vs botocore and
+summary table gathers the figures the README carries: startup footprint (``python -c pass``,
+``import boto3`` / ``azure.identity`` / ``openai`` with and without the package, one-shot
+processes vs botocore's native web identity), hot paths vs botocore and
 azure-identity, STS calls per credential lifetime with 900-second sessions (ours vs
 botocore's own), processes x STS calls with and without the file cache, import cost,
 LiteLLM's OIDC path under 64 threads, and the soak.
@@ -32,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 #: Arguments per script: (full, quick).  Scripts not listed run without arguments.
 ARGS: dict[str, tuple[list[str], list[str]]] = {
     "import_time": ([], ["--runs", "7"]),
+    "startup": (["--json"], ["--json", "--quick"]),
     "aws_hot_path": ([], ["--calls", "100", "--rounds", "5"]),
     "aws_concurrency": (
         ["--session-calls", "20"],
@@ -108,6 +111,16 @@ def rows_import_time(output: str, _: Any) -> list[Row]:
     rows = []
     for line in lines_matching(output, r"import oidc_credential_chain|^\s*import \w+ +import|heavy packages"):
         rows.append(("import cost", line))
+    return rows
+
+
+def rows_startup(output: str, _: Any) -> list[Row]:
+    rows = [("startup footprint", line) for line in lines_matching(output, r"package modules loaded by")]
+    for line in lines_matching(output, r"ratio \d"):
+        match = re.match(r"(?P<what>.+?) (?P<who>with|baseline) (?P<rest>\d.*)$", line)
+        if match is not None:
+            rows.append((match["what"], f"{match['who']}: {match['rest']}"))
+    rows += [("startup footprint", line) for line in lines_matching(output, r"package modules it loads take")]
     return rows
 
 
@@ -193,6 +206,7 @@ def rows_soak(_: str, r: Any) -> list[Row]:
 
 SUMMARIES: dict[str, Callable[[str, Any], list[Row]]] = {
     "import_time": rows_import_time,
+    "startup": rows_startup,
     "aws_hot_path": rows_aws_hot_path,
     "aws_concurrency": rows_aws_concurrency,
     "azure_hot_path": rows_azure_hot_path,

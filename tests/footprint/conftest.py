@@ -19,11 +19,12 @@ from tests.footprint.support import ROOT, run
 
 
 def _outer_site_dirs() -> list[str]:
-    # The running environment's site-packages, and what its path lines added (an older
-    # azure-identity venv layered over the main one puts its own first).
+    # PYTHONPATH first (CI layers the oldest supported azure-identity there), then the running
+    # environment's site-packages.
+    layered = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and os.path.isdir(p)]
+    site_dirs = [p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)]
     purelib = sysconfig.get_paths()["purelib"]
-    dirs = [p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)]
-    return dirs if purelib in dirs else [purelib, *dirs]
+    return [*layered, *site_dirs, *([] if purelib in site_dirs else [purelib])]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import azure.identity
 import pytest
 
 from oidc_credential_chain.testing import (
@@ -102,6 +103,7 @@ CHAIN = textwrap.dedent(
         "aio": names(azure.identity.aio.DefaultAzureCredential()),
         "identity_hooked": hasattr(azure.identity.DefaultAzureCredential.__init__, "__wrapped__"),
         "openai_hooked": hasattr(openai.AzureOpenAI.__init__, "__wrapped__"),
+        "version": azure.identity.__version__,
     }))
     """
 )
@@ -179,6 +181,7 @@ def test_the_oidc_credential_joins_after_environment_and_before_workload_identit
 
     names = chain(venv, env, tmp_path)
 
+    assert names["version"] == azure.identity.__version__  # the one this run tests
     for flavour in ("sync", "aio"):
         order = names[flavour]
         assert isinstance(order, list)
