@@ -64,7 +64,14 @@ def unregister() -> None:
 
 def attach(session: "Any") -> None:
     """botocore session initializer: the resolver, when built, gets a :class:`LazyProvider`."""
-    if getattr(session, MARK, False) or _is_async(session):
+    if _is_async(session):
+        # aiobotocore's chain awaits load(), so the stand-in does not fit it.  aiobotocore is heavy
+        # itself; its sessions are handed to the full installer, which knows their provider.
+        from .aws.installer import attach as attach_provider
+
+        attach_provider(session)
+        return
+    if getattr(session, MARK, False):
         return
     setattr(session, MARK, True)
     session.lazy_register_component(

@@ -107,3 +107,13 @@ def test_the_stand_in_uses_the_providers_method_name() -> None:
     from oidc_credential_chain.aws.provider import METHOD
 
     assert _botocore_hook.METHOD == METHOD
+
+
+def test_an_aiobotocore_session_is_handed_to_the_installer_not_given_the_sync_stand_in() -> None:
+    # aiobotocore is not a dependency here: a botocore session class from its module stands in for it.
+    aio_session_cls = type("AioSession", (botocore.session.Session,), {"__module__": "aiobotocore.session"})
+    session = aio_session_cls()
+    _botocore_hook.attach(session)
+    assert not getattr(session, _botocore_hook.MARK, False)
+    providers = session.get_component("credential_provider").providers
+    assert not any(isinstance(p, _botocore_hook.LazyProvider) for p in providers)
