@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._internal.lazy import lazy_exports
-
 if TYPE_CHECKING:
+    from typing import Any
+
+    from . import aio as aio
     from ._credential import OIDCCredential
     from ._errors import (
         AzureConfigurationError,
@@ -47,7 +48,19 @@ _LAZY = {
     "EntraExchangeError": "._errors",
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), submodules=("aio",))
+_SUBPACKAGES = ("aio",)
+
+
+# Not lazy_exports(): the startup hook imports this package with every azure.identity and openai, and
+# the helper module is loaded only once a name is used.
+def __getattr__(name: str) -> Any:
+    from .._internal.lazy import load_attribute
+
+    return load_attribute(__name__, _LAZY, globals(), name, submodules=_SUBPACKAGES)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBPACKAGES})
 
 
 __all__ = [

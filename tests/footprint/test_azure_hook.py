@@ -237,5 +237,5 @@ def test_importing_the_sdks_with_nothing_configured_loads_only_the_hook(venv: Pa
         """
     )
     loaded = python(venv, probe, clean_env(tmp_path), tmp_path)
-    hook = ["_internal", "_internal.lazy", "azure", "azure._hook"]
+    hook = ["azure", "azure._hook"]
     assert loaded == str([f"oidc_credential_chain.{name}" for name in hook])
