@@ -12,8 +12,9 @@ from oidc_credential_chain._internal.log import reset_warnings
 from oidc_credential_chain.aws.exchange_cache import clear_exchange_cache
 from oidc_credential_chain.providers.registry import reset_registry
 
-# The emulator fixtures, opted into as any project does (installing the package registers no plugin).
-pytest_plugins = ["oidc_credential_chain.testing.pytest_plugin"]
+# The emulator fixtures, opted into as any project does (installing the package registers no plugin),
+# and the session's wheel and fresh venv.
+pytest_plugins = ["oidc_credential_chain.testing.pytest_plugin", "tests.footprint.fresh_venv"]
 
 # Variables that would let the developer's or CI's own identity leak into tests.
 _AMBIENT_PREFIXES = (

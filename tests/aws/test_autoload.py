@@ -1,4 +1,5 @@
-"""The startup hook's AWS half, from the wheel installed into the shared fresh venv.
+"""The startup hook's AWS half, from the wheel installed into the session's fresh venv
+(``tests/footprint/fresh_venv.py``).
 
 Each subprocess gets nothing but environment variables.
 """

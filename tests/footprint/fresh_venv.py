@@ -1,9 +1,10 @@
-"""One wheel built from this tree and one fresh venv with it installed, shared by the session.
+"""pytest fixtures: one wheel built from this tree and one fresh venv with it installed, per session.
 
-The venv has nothing but the wheel (no dependencies, no index); the SDKs (boto3, azure-identity,
-openai, pytest...) come from the environment running the tests through a path line, which does
-not run that environment's ``.pth`` files, so its editable install of this package stays
-invisible.  Each test then runs a fresh process with nothing but the variables it chose.
+Registered for the whole suite in ``tests/conftest.py`` (``tests/aws``, ``tests/footprint``...). The venv
+has nothing but the wheel (no dependencies, no index); the SDKs (boto3, azure-identity, openai,
+pytest...) come from the environment running the tests through a path line, which does not run that
+environment's ``.pth`` files, so its editable install of this package stays invisible.  Each test then
+runs a fresh process with nothing but the variables it chose.
 """
 
 from __future__ import annotations
