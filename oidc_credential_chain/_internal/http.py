@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..lifecycle import Owned, reset_after_fork
 from . import clock
 from .log import get_logger
 
@@ -198,6 +199,11 @@ class HttpClient:
         self.config = config or HttpConfig.from_env()
         self._ca_bundle = ca_bundle or os.environ.get("OIDC_CREDENTIAL_CHAIN_CA_BUNDLE") or None
         self._local = threading.local()
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        """A forked child opens its own connections: a pooled socket is never shared with the parent."""
+        self._local = threading.local()
 
     def _session(self, *, direct: bool) -> requests.Session:
         attr = "direct" if direct else "proxied"
@@ -370,21 +376,30 @@ def _connection_reason(err: Exception) -> str:
     return "connection error"
 
 
-_default_client: HttpClient | None = None
-_default_lock = threading.Lock()
+class _DefaultClient:
+    def __init__(self) -> None:
+        self.client: HttpClient | None = None
+        self.lock = threading.Lock()
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        self.lock = threading.Lock()
+
+
+_default: Owned[_DefaultClient] = Owned(_DefaultClient, "http client")
 
 
 def default_client() -> HttpClient:
     """The process-wide client configured from the environment."""
-    global _default_client
-    with _default_lock:
-        if _default_client is None:
-            _default_client = HttpClient()
-        return _default_client
+    default = _default.get()
+    with default.lock:
+        if default.client is None:
+            default.client = HttpClient()
+        return default.client
 
 
 def reset_default_client() -> None:
     """Drop the process-wide client so the next call re-reads the environment."""
-    global _default_client
-    with _default_lock:
-        _default_client = None
+    default = _default.get()
+    with default.lock:
+        default.client = None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
+
+from ..lifecycle.owner import Owned, SharedInstances
 
 ROOT = "oidc_credential_chain"
 
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
+#: Keys of the warnings given in this process (in the current lifecycle owner).
+_warned: Owned[SharedInstances[str, bool]] = Owned(SharedInstances, "warned")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -18,14 +19,11 @@ def get_logger(name: str) -> logging.Logger:
 
 def warn_once(logger: logging.Logger, key: str, message: str, *args: object) -> None:
     """Log ``message`` at WARNING the first time ``key`` is seen in this process."""
-    with _warned_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
+    if not _warned.get().add(key):
+        return
     logger.warning(message, *args)
 
 
 def reset_warnings() -> None:
-    """Forget which once-per-process warnings were given (for tests)."""
-    with _warned_lock:
-        _warned.clear()
+    """Forget which once-per-process warnings were given."""
+    _warned.get().clear()

@@ -10,11 +10,11 @@ asked directly (:func:`oidc_credential_chain.providers.azure_imds.imds_access_to
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from .._internal.log import get_logger
+from ..lifecycle import Owned, SharedInstances
 from ..errors import TokenFetchError
 from ..providers.base import FetchContext
 from ..spec import Spec
@@ -24,8 +24,7 @@ _log = get_logger("azure")
 #: Variables DefaultAzureCredential reads; a change in any of them means another identity.
 _IDENTITY_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_")
 
-_credentials: dict[str, Any] = {}
-_lock = threading.Lock()
+_credentials: Owned[SharedInstances[str, Any]] = Owned(SharedInstances, "ambient Azure credentials")
 
 
 def scope_for(audience: str) -> str:
@@ -43,30 +42,27 @@ def _default_credential(environ: Mapping[str, str]) -> Any:
     """One ``DefaultAzureCredential`` per ambient configuration, so its token cache is reused."""
     from azure.identity import DefaultAzureCredential
 
-    key = _identity_key(environ)
-    with _lock:
-        credential = _credentials.get(key)
-        if credential is None:
-            options: dict[str, Any] = {}
-            authority = environ.get("AZURE_AUTHORITY_HOST", "").strip()
-            if authority:
-                options["authority"] = authority
-            for name, option in (
-                ("AZURE_TENANT_ID", "workload_identity_tenant_id"),
-                ("AZURE_CLIENT_ID", "workload_identity_client_id"),
-                ("AZURE_CLIENT_ID", "managed_identity_client_id"),
-            ):
-                value = environ.get(name, "").strip()
-                if value:
-                    options[option] = value
-            credential = _credentials[key] = DefaultAzureCredential(**options)
-        return credential
+    def create() -> Any:
+        options: dict[str, Any] = {}
+        authority = environ.get("AZURE_AUTHORITY_HOST", "").strip()
+        if authority:
+            options["authority"] = authority
+        for name, option in (
+            ("AZURE_TENANT_ID", "workload_identity_tenant_id"),
+            ("AZURE_CLIENT_ID", "workload_identity_client_id"),
+            ("AZURE_CLIENT_ID", "managed_identity_client_id"),
+        ):
+            value = environ.get(name, "").strip()
+            if value:
+                options[option] = value
+        return DefaultAzureCredential(**options)
+
+    return _credentials.get().get_or_create(_identity_key(environ), create)
 
 
 def clear_ambient_credentials() -> None:
     """Forget the ``DefaultAzureCredential`` instances kept per ambient configuration."""
-    with _lock:
-        _credentials.clear()
+    _credentials.get().clear()
 
 
 def ambient_access_token(spec: Spec, ctx: FetchContext) -> str:

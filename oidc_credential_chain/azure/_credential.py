@@ -1,32 +1,29 @@
-"""``OIDCCredential``: an azure-core ``TokenCredential`` fed by an ``oidc/...`` spec."""
+"""``OIDCCredential``: an azure-core ``TokenCredential`` fed by an ``oidc/...`` spec.
+
+The decisions are :class:`._core.CredentialCore`'s; this shell locks with ``threading`` and
+sends through a synchronous azure-core pipeline.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .._internal import clock
-from .._internal.log import get_logger
 from ..errors import OIDCError
 from ..idtoken import IdToken
+from ..lifecycle import Freshness
 from ..spec import Spec
-from ._entra import AccessGrant, Exchange, merge_claims, read_token_response, token_request, unreachable_error
-from ._errors import AzureCredentialUnavailableError, EntraExchangeError, as_azure_error
-from ._grants import GrantCache, GrantKey, Need
-from ._pipeline import RETRY_ON_METHODS, build_pipeline, time_budget
-from ._settings import Settings, check_scopes, resolve_settings
+from ._core import ASSERTION_TIME_RANGE, CredentialCore, GrantKey
+from ._entra import AccessGrant
+from ._errors import EntraExchangeError, as_azure_error
+from ._pipeline import RETRY_ON_METHODS, build_pipeline
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
 
-_log = get_logger("azure")
 
-#: Entra's code for an assertion outside its valid time range: worth one retry with a fresh assertion.
-ASSERTION_TIME_RANGE = "AADSTS700024"
-
-
-class OIDCCredential:
+class OIDCCredential(CredentialCore):
     """A ``TokenCredential`` (and ``SupportsTokenInfo``) that presents the ID token a spec names to
     Entra ID as a federated client assertion.
 
@@ -36,9 +33,10 @@ class OIDCCredential:
     Without a spec or a tenant, ``get_token`` raises ``CredentialUnavailableError``.
 
     Access tokens are cached per tenant and scopes and renewed in the advisory window that
-    ``oidc_credential_chain._internal.refresh`` scales to their lifetime;
-    concurrent callers share one request to Entra, and the ID token is fetched (fresh if
-    need be) every time Entra is asked.
+    the library's refresh policy (:mod:`oidc_credential_chain.lifecycle`) scales to their
+    lifetime; concurrent callers share one request to Entra, and the ID token is fetched
+    (fresh if need be) every time Entra is asked.  ``file_cache=True`` shares access tokens
+    with the host's other processes (``None``: ``OIDC_CREDENTIAL_CHAIN_CACHE`` decides).
 
     Example::
 
@@ -58,24 +56,19 @@ class OIDCCredential:
         file_cache: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            self._settings = resolve_settings(
-                token,
-                tenant_id,
-                client_id,
-                authority,
-                additionally_allowed_tenants=additionally_allowed_tenants,
-            )
-        except OIDCError as err:
-            raise as_azure_error(err) from None
-        self._budget = time_budget(kwargs)
-        self._transport_options = kwargs
-        self._pipeline = build_pipeline(**kwargs)
-        self._cache = GrantCache()
-        self._locks: dict[Hashable, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
-        # Share tokens with the host's other processes (None: OIDC_CREDENTIAL_CHAIN_CACHE decides).
-        self._file_cache = file_cache
+        super().__init__(
+            token,
+            tenant_id,
+            client_id,
+            authority,
+            additionally_allowed_tenants=additionally_allowed_tenants,
+            file_cache=file_cache,
+            lock=threading.Lock,
+            transport_options=kwargs,
+        )
+
+    def _new_pipeline(self) -> Any:
+        return build_pipeline(**self._transport_options)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> OIDCCredential:
@@ -84,16 +77,6 @@ class OIDCCredential:
         Example: ``ChainedTokenCredential(OIDCCredential.from_env(), DefaultAzureCredential())``.
         """
         return cls(**kwargs)
-
-    @property
-    def settings(self) -> Settings:
-        """The resolved spec, tenant, client ID and authority."""
-        return self._settings
-
-    def __repr__(self) -> str:
-        s = self._settings
-        spec = s.spec.text if s.spec else None
-        return f"OIDCCredential(token={spec!r}, tenant_id={s.tenant_id!r}, client_id={s.client_id!r})"
 
     # azure-core protocols --------------------------------------------------------------
     def get_token(
@@ -107,22 +90,14 @@ class OIDCCredential:
         """An access token for ``scopes`` (``TokenCredential``)."""
         from azure.core.credentials import AccessToken
 
-        grant = self._acquire(
-            scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, method="get_token"
-        )
+        grant = self._acquire(scopes, claims, tenant_id, enable_cae, "get_token")
         return AccessToken(grant.token, grant.expires_on)
 
     def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
         """An access token with ``refresh_on`` (``SupportsTokenInfo``)."""
-        options = options or {}
-        grant = self._acquire(
-            scopes,
-            claims=options.get("claims"),
-            tenant_id=options.get("tenant_id"),
-            enable_cae=bool(options.get("enable_cae", False)),
-            method="get_token_info",
-        )
-        return grant.info()
+        o = options or {}
+        cae = bool(o.get("enable_cae", False))
+        return self._acquire(scopes, o.get("claims"), o.get("tenant_id"), cae, "get_token_info").info()
 
     def __enter__(self) -> OIDCCredential:
         self._pipeline.__enter__()
@@ -133,90 +108,48 @@ class OIDCCredential:
         if "transport" not in self._transport_options:
             # azure-core transports cannot reopen once closed; a fresh pipeline lets the credential
             # serve later calls (it connects only when it must ask Entra again).
-            self._pipeline = build_pipeline(**self._transport_options)
+            self._pipeline = self._new_pipeline()
 
     def close(self) -> None:
         """Close the HTTP connections (a later call that must ask Entra opens new ones)."""
         self.__exit__()
 
-    # internals -------------------------------------------------------------------------
-    def _key(
-        self, scopes: tuple[str, ...], tenant_id: str | None = None, enable_cae: bool = False
-    ) -> GrantKey:
-        return (self._settings.tenant_for(tenant_id), scopes, enable_cae)
-
-    def _require_available(self) -> None:
-        reason = self._settings.unavailable_reason()
-        if reason is not None:
-            raise AzureCredentialUnavailableError(reason)
-
-    def _lock_for(self, key: Hashable) -> threading.Lock:
-        with self._locks_guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = self._locks[key] = threading.Lock()
-            return lock
-
+    # locking and sending -----------------------------------------------------------------
     def _acquire(
-        self,
-        scopes: tuple[str, ...],
-        *,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        method: str = "get_token",
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None, cae: bool, method: str
     ) -> AccessGrant:
         try:
-            self._require_available()
-            key = self._key(check_scopes(scopes, method=method), tenant_id, enable_cae)
+            key = self._request_key(scopes, tenant_id, cae, method)
             if claims:
                 # A claims challenge: the cached token was rejected, so ask anew.
-                with self._lock_for(key):
-                    return self._renew(key, merge_claims(claims, enable_cae))
+                with self._grants.lock_for(key):
+                    return self._renew(key, self._claims_for(key, claims))
             return self._cached_or_renewed(key)
         except OIDCError as err:
             raise as_azure_error(err) from None
 
     def _cached_or_renewed(self, key: GrantKey) -> AccessGrant:
-        cache = self._cache
-        grant = cache.grants.get(key)
-        need = cache.need(key, grant)
-        if need is Need.USE:
+        grant, freshness = self._cached(key)
+        if freshness is Freshness.FRESH:
             assert grant is not None
             return grant
-        lock = self._lock_for(key)
-        if need is Need.RENEW:
+        lock = self._grants.lock_for(key)
+        if freshness is Freshness.STALE:
             assert grant is not None
             # Still valid: renew if nobody else is doing it, and keep it if renewal fails.
             if not lock.acquire(blocking=False):
                 return grant
             try:
-                current = cache.grants.get(key)
-                if current is not grant and current is not None and cache.need(key, current) is Need.USE:
-                    return current
-                try:
-                    return self._renew(key, merge_claims(None, key[2]))
-                except OIDCError as err:
-                    left = cache.renewal_failed(key, grant)
-                    _log.warning(
-                        "renewing the Entra access token for %s failed; the current one stays in use for "
-                        "%.0f s more: %s",
-                        self._settings.spec,
-                        left,
-                        err,
-                    )
-                    return grant
+                renewed = self._renewed_meanwhile(key, grant)
+                return renewed or self._renew(key, self._claims_for(key))
+            except OIDCError as err:
+                return self._kept_after_failed_renewal(key, grant, err)
             finally:
                 lock.release()
-        called_at = cache.generation
+        called_at = self._grants.generation
         with lock:
-            current = cache.grants.get(key)
-            if current is not None and cache.need(key, current) is Need.USE:
-                return current  # another caller renewed it while this one waited
-            failure = cache.failure_since(key, called_at)
-            if failure is not None:
-                raise failure  # the request this caller waited for failed just now
-            return self._renew(key, merge_claims(None, key[2]))
+            ready = self._ready_after_wait(key, called_at)
+            return ready or self._renew(key, self._claims_for(key))
 
     def _renew(self, key: GrantKey, claims: str | None) -> AccessGrant:
         """Ask Entra and cache the result; a failure is recorded for the callers waiting on it."""
@@ -224,33 +157,27 @@ class OIDCCredential:
         try:
             grant = self._renew_once(tenant, scopes, claims)
         except OIDCError as err:
-            self._cache.failed(key, err)
+            self._record(key, None, err)
             raise
-        self._cache.store(key, grant)
+        self._record(key, grant)
         return grant
 
     def _renew_once(self, tenant: str, scopes: tuple[str, ...], claims: str | None) -> AccessGrant:
-        """Ask Entra with a valid assertion; once more with a fresh one if Entra finds it out of range."""
-        if claims is None:
-            from .._internal.file_cache import open_cache
+        shared = self._shared_file_cache(tenant, scopes, claims)
+        if shared is None:
+            return self._ask_entra(tenant, scopes, claims)
+        from ._file_cache import shared_grant
 
-            cache = open_cache(explicit=self._file_cache)
-            if cache is not None:
-                from ._file_cache import grant_key, shared_grant
-
-                key = grant_key(self._settings, tenant, scopes, self._assertion(force=False).claims)
-                return shared_grant(cache, key, lambda: self._ask_entra(tenant, scopes, claims))
-        return self._ask_entra(tenant, scopes, claims)
+        return shared_grant(*shared, lambda: self._ask_entra(tenant, scopes, claims))
 
     def _ask_entra(self, tenant: str, scopes: tuple[str, ...], claims: str | None) -> AccessGrant:
+        """Ask Entra with a valid assertion; once more with a fresh one if Entra finds it out of range."""
         try:
-            grant = self._exchange(self._assertion(force=False), tenant, scopes, claims)
+            return self._exchange(self._assertion(force=False), tenant, scopes, claims)
         except EntraExchangeError as err:
-            if err.code != ASSERTION_TIME_RANGE:
+            if not self._retry_with_fresh_assertion(err):
                 raise
-            _log.info("%s found the assertion out of its time range; retrying with a fresh one", err.service)
-            grant = self._exchange(self._assertion(force=True), tenant, scopes, claims)
-        return grant
+            return self._exchange(self._assertion(force=True), tenant, scopes, claims)
 
     def _assertion(self, *, force: bool) -> IdToken:
         from .._api import fetch_id_token
@@ -263,13 +190,15 @@ class OIDCCredential:
     ) -> AccessGrant:
         from azure.core.exceptions import AzureError
 
-        exchange = Exchange(self._settings, tenant, scopes, assertion, clock.now(), clock.mono())
-        request = token_request(exchange, claims)
+        exchange, request = self._token_request(assertion, tenant, scopes, claims)
         try:
             response = self._pipeline.run(
                 request, stream=False, retry_on_methods=RETRY_ON_METHODS
             ).http_response
             text = response.text()
         except AzureError as err:
-            raise unreachable_error(exchange, err, self._budget) from None
-        return read_token_response(exchange, response.status_code, text)
+            raise self._unreachable(exchange, err) from None
+        return self._read_answer(exchange, response.status_code, text)
+
+
+__all__ = ["ASSERTION_TIME_RANGE", "OIDCCredential"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._internal import clock
 from .._internal.file_cache import CacheEntry, FileCache, cache_key
-from .._internal.refresh import refresh_windows
+from ..lifecycle.policy import refresh_windows
 from ._entra import AccessGrant
 from ._refresh import expiry_margin
 from ._settings import Settings

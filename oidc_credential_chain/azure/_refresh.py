@@ -1,31 +1,24 @@
-"""When an Entra access token is renewed: one function decides, for sync and async alike.
+"""When an Entra access token is renewed: the library's one refresh policy, for sync and async alike.
 
 A token is renewed from :func:`refresh_on` onwards while it stays in use (a failure then
 keeps the current token, which is still valid), and is never handed out once fewer than
 :func:`expiry_margin` seconds of its life remain, so no request leaves with a token that
-expires on the way.
+expires on the way.  The numbers are :class:`~oidc_credential_chain.lifecycle.RefreshPolicy`'s.
 """
 
 from __future__ import annotations
 
-from .._internal.refresh import refresh_windows
+from ..lifecycle.policy import WHOLE_SECOND, RefreshPolicy, current_policy
 
 
 def refresh_on(expires_in: float, now: float) -> float:
     """The time (on ``now``'s clock) from which a token expiring ``expires_in`` seconds after ``now``
-    is renewed: when the advisory window of the library's refresh policy opens (30 % of the life
-    before expiry, at most 15 minutes, jittered so that a fleet does not renew in lockstep).
+    is renewed: when the advisory window of the refresh policy opens (30 % of the life before
+    expiry, at most 15 minutes, jittered so that a fleet does not renew in lockstep).
 
     Example: ``refresh_on(3600, now=1000.0)`` is between ``3700.0`` and ``3880.0``.
     """
-    life = max(0.0, expires_in)
-    # Never later than the point where the token stops being handed out.
-    return now + max(0.0, life - max(refresh_windows(life).advisory, expiry_margin(life)))
-
-
-#: Entra counts ``expires_in`` in whole seconds from its own clock rounded down, so a token
-#: may expire up to a second before ``sent + expires_in``.
-WHOLE_SECOND = 1.0
+    return current_policy().renew_at(expires_in, now)
 
 
 def expiry_margin(expires_in: float) -> float:
@@ -34,7 +27,7 @@ def expiry_margin(expires_in: float) -> float:
 
     Example: ``expiry_margin(120)`` is ``19.0``; ``expiry_margin(3600)`` is ``541.0``.
     """
-    return refresh_windows(max(0.0, expires_in), jitter=0.0).mandatory + WHOLE_SECOND
+    return current_policy().expiry_margin(expires_in)
 
 
 def retry_delay(seconds_until_stale: float) -> float:
@@ -43,4 +36,7 @@ def retry_delay(seconds_until_stale: float) -> float:
     Half the time left before it must be replaced, between 1 and 30 s, so Entra is not asked
     on every request while it is down and a renewal is still tried before the token is unusable.
     """
-    return min(30.0, max(1.0, seconds_until_stale / 2))
+    return RefreshPolicy.renewal_retry_delay(seconds_until_stale)
+
+
+__all__ = ["WHOLE_SECOND", "expiry_margin", "refresh_on", "retry_delay"]

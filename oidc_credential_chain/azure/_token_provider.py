@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._internal import clock
 from ..errors import OIDCError
+from ..lifecycle import Owned, SharedInstances
 from ..spec import Spec
 from ._credential import OIDCCredential
-from ._errors import as_azure_error
-from ._settings import COGNITIVE_SERVICES_SCOPE, check_scopes, resolve_settings
+from ._errors import AzureCredentialUnavailableError, as_azure_error
+from ._settings import COGNITIVE_SERVICES_SCOPE, Settings, check_scopes, resolve_settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessTokenInfo
 
 
 def provider_scopes(scope: str | Sequence[str]) -> tuple[str, ...]:
@@ -23,8 +26,8 @@ def provider_scopes(scope: str | Sequence[str]) -> tuple[str, ...]:
         raise as_azure_error(err) from None
 
 
-_shared: dict[tuple[object, ...], OIDCCredential] = {}
-_shared_lock = threading.Lock()
+#: The credentials providers share, per (spec, tenant, client, authority), in the lifecycle owner.
+_shared: Owned[SharedInstances[tuple[object, ...], OIDCCredential]] = Owned(SharedInstances, "token providers")
 
 
 def shared_credential(
@@ -40,17 +43,37 @@ def shared_credential(
     except OIDCError as err:
         raise as_azure_error(err) from None
     key = (settings.spec, settings.tenant_id, settings.client_id, settings.authority)
-    with _shared_lock:
-        credential = _shared.get(key)
-        if credential is None:
-            credential = _shared[key] = OIDCCredential(token, tenant_id, client_id, authority)
-        return credential
+    return _shared.get().get_or_create(key, lambda: OIDCCredential(token, tenant_id, client_id, authority))
 
 
 def clear_shared_credentials() -> None:
     """Forget the credentials :func:`token_provider` shares (their cached access tokens too)."""
-    with _shared_lock:
-        _shared.clear()
+    _shared.get().clear()
+
+
+def check_available(settings: Settings) -> None:
+    """Raise ``CredentialUnavailableError`` now, rather than at the first request, when no token
+    can be asked for (no spec or tenant)."""
+    reason = settings.unavailable_reason()
+    if reason is not None:
+        raise AzureCredentialUnavailableError(reason)
+
+
+class LastToken:
+    """The last access token a provider handed out and the monotonic time until which it is
+    handed out again without asking the credential (its ``refresh_on``)."""
+
+    __slots__ = ("token", "until")
+
+    def __init__(self) -> None:
+        self.token = ""
+        self.until = float("-inf")
+
+    def remember(self, info: AccessTokenInfo) -> str:
+        renew_at = info.refresh_on if info.refresh_on is not None else info.expires_on
+        self.until = clock.mono() + (renew_at - clock.now())
+        self.token = info.token
+        return info.token
 
 
 def token_provider(
@@ -84,19 +107,13 @@ def token_provider(
         cred = OIDCCredential(token, tenant_id, client_id, authority, **kwargs)
     else:
         cred = shared_credential(token, tenant_id, client_id, authority)
-    try:
-        cred._require_available()
-        key = cred._key(scopes)
-    except OIDCError as err:
-        raise as_azure_error(err) from None
-    grants = cred._cache.grants
-    mono = clock.mono
-    acquire = cred._acquire
+    check_available(cred.settings)
+    last, mono = LastToken(), clock.mono
 
     def provide() -> str:
-        grant = grants.get(key)
-        if grant is not None and mono() < grant.refresh_mono:
-            return grant.token
-        return acquire(scopes, method="token_provider").token
+        # While the token is fresh, a clock read; otherwise the credential decides (and renews).
+        if mono() < last.until:
+            return last.token
+        return last.remember(cred.get_token_info(*scopes))
 
     return provide

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
+from ..lifecycle import Owned, reset_after_fork
 from ..spec import Spec, split_spec
 from .base import Provider
 
@@ -41,10 +42,21 @@ BUILTINS: dict[str, str] = {
     "terraform": "oidc_credential_chain.providers.terraform:TerraformProvider",
 }
 
-_instances: dict[str, Provider] = {}
-#: name -> entry point of installed plugins, discovered on first need (an unknown name).
-_third_party: dict[str, EntryPoint] | None = None
-_lock = threading.RLock()
+
+class _Loaded:
+    """Providers loaded in this process, and the plugins found (on first need: an unknown name)."""
+
+    def __init__(self) -> None:
+        self.instances: dict[str, Provider] = {}
+        self.third_party: dict[str, EntryPoint] | None = None
+        self.lock = threading.RLock()
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        self.lock = threading.RLock()
+
+
+_loaded: Owned[_Loaded] = Owned(_Loaded, "providers")
 
 
 def _load(target: str) -> Provider:
@@ -58,10 +70,10 @@ def _load(target: str) -> Provider:
 
 def _discover_third_party() -> dict[str, EntryPoint]:
     """Plugin entry points by name; reading their metadata imports none of them."""
-    global _third_party
-    with _lock:
-        if _third_party is not None:
-            return _third_party
+    loaded = _loaded.get()
+    with loaded.lock:
+        if loaded.third_party is not None:
+            return loaded.third_party
         from importlib.metadata import entry_points
 
         found: dict[str, EntryPoint] = {}
@@ -81,7 +93,7 @@ def _discover_third_party() -> dict[str, EntryPoint]:
                 )
             else:
                 found[ep.name] = ep
-        _third_party = found
+        loaded.third_party = found
         return found
 
 
@@ -113,17 +125,18 @@ def get_provider(name: str) -> Provider:
 
     Example: ``get_provider("github").description``.
     """
-    with _lock:
-        provider = _instances.get(name)
+    loaded = _loaded.get()
+    with loaded.lock:
+        provider = loaded.instances.get(name)
         if provider is not None:
             return provider
         target = BUILTINS.get(name)
         if target is not None:
-            provider = _instances[name] = _load(target)
+            provider = loaded.instances[name] = _load(target)
             return provider
         ep = _discover_third_party().get(name)
         if ep is not None:
-            provider = _instances[name] = _load_plugin(ep)
+            provider = loaded.instances[name] = _load_plugin(ep)
             return provider
     known = ", ".join(known_providers())
     raise ConfigurationError(
@@ -138,10 +151,10 @@ def known_providers() -> list[str]:
 
 def reset_registry() -> None:
     """Forget loaded providers and plugins (for tests that install entry points)."""
-    global _third_party
-    with _lock:
-        _instances.clear()
-        _third_party = None
+    loaded = _loaded.get()
+    with loaded.lock:
+        loaded.instances.clear()
+        loaded.third_party = None
 
 
 def parse_spec(text: str | Spec) -> Spec:

@@ -203,7 +203,7 @@ def test_a_new_assertion_is_fetched_when_the_cached_one_expired(
 def test_repr_shows_no_token(trusted_github: EntraEmulator) -> None:
     credential = OIDCCredential(GITHUB_SPEC)
     token = credential.get_token(SCOPE).token
-    grant = next(iter(credential._cache.grants.values()))
+    grant, _ = credential._grants.lookup(credential._key((SCOPE,)))
 
     assert token not in repr(credential)
     assert token not in repr(grant)

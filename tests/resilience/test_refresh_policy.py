@@ -6,10 +6,10 @@ import random
 import pytest
 
 from oidc_credential_chain._internal import clock
-from oidc_credential_chain._internal.refresh import (
+from oidc_credential_chain.lifecycle import Freshness
+from oidc_credential_chain.lifecycle.policy import (
     BOTOCORE_ADVISORY,
     BOTOCORE_MANDATORY,
-    Phase,
     RefreshState,
     RefreshWindows,
     refresh_windows,
@@ -66,10 +66,10 @@ def test_jitter_spreads_the_advisory_window_but_never_past_botocore_or_below_man
 
 def test_phases() -> None:
     windows = RefreshWindows(advisory=270, mandatory=135)
-    assert windows.phase(800) is Phase.FRESH
-    assert windows.phase(200) is Phase.ADVISORY
-    assert windows.phase(100) is Phase.MANDATORY
-    assert windows.phase(-5) is Phase.MANDATORY
+    assert windows.freshness(800) is Freshness.FRESH
+    assert windows.freshness(200) is Freshness.STALE
+    assert windows.freshness(100) is Freshness.INVALID
+    assert windows.freshness(-5) is Freshness.INVALID
     assert windows.refresh_in(800) == 530
     assert windows.refresh_in(100) == 0
 

@@ -1,37 +1,29 @@
-"""The async ``OIDCCredential``: an azure-core ``AsyncTokenCredential`` that never blocks the loop."""
+"""The async ``OIDCCredential``: an azure-core ``AsyncTokenCredential`` that never blocks the loop.
+
+The decisions are :class:`.._core.CredentialCore`'s; this shell locks with ``asyncio``,
+sends through an async azure-core pipeline and runs file and ID-token work in worker threads.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..._internal import clock
-from ..._internal.log import get_logger
 from ...errors import OIDCError
 from ...idtoken import IdToken
+from ...lifecycle import Freshness
 from ...spec import Spec
-from .._credential import ASSERTION_TIME_RANGE
-from .._entra import (
-    AccessGrant,
-    Exchange,
-    merge_claims,
-    read_token_response,
-    token_request,
-    unreachable_error,
-)
-from .._errors import AzureCredentialUnavailableError, EntraExchangeError, as_azure_error
-from .._grants import GrantCache, GrantKey, Need
-from .._pipeline import RETRY_ON_METHODS, build_async_pipeline, time_budget
-from .._settings import Settings, check_scopes, resolve_settings
+from .._core import CredentialCore, GrantKey
+from .._entra import AccessGrant
+from .._errors import EntraExchangeError, as_azure_error
+from .._pipeline import RETRY_ON_METHODS, build_async_pipeline
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
 
-_log = get_logger("azure")
 
-
-class OIDCCredential:
+class OIDCCredential(CredentialCore):
     """The ``AsyncTokenCredential`` (and ``AsyncSupportsTokenInfo``) twin of
     :class:`oidc_credential_chain.azure.OIDCCredential`, with the same arguments.
 
@@ -40,11 +32,20 @@ class OIDCCredential:
     event loop keeps running while either is slow.  Concurrent coroutines share one request.
     Use it in one event loop, and close it there (``async with`` or ``await close()``).
 
+    ``file_cache=True`` shares access tokens with the host's other processes, as the sync
+    credential does (``None``: ``OIDC_CREDENTIAL_CHAIN_CACHE`` decides): the cache's files and
+    its cross-process lock are handled in a worker thread, the request to Entra runs on the
+    loop, and of the processes that miss together only one asks Entra.
+    ``keep_connections=False`` opens connections for each request to Entra and closes them
+    after it, for a credential that nothing will close (``aio.token_provider`` makes such ones).
+
     Example::
 
         async with OIDCCredential("oidc/github/api://AzureADTokenExchange") as credential:
             token = await credential.get_token("https://cognitiveservices.azure.com/.default")
     """
+
+    _name = "aio.OIDCCredential"
 
     def __init__(
         self,
@@ -54,39 +55,29 @@ class OIDCCredential:
         authority: str | None = None,
         *,
         additionally_allowed_tenants: Iterable[str] | None = None,
+        file_cache: bool | None = None,
+        keep_connections: bool = True,
         **kwargs: Any,
     ) -> None:
-        try:
-            self._settings = resolve_settings(
-                token,
-                tenant_id,
-                client_id,
-                authority,
-                additionally_allowed_tenants=additionally_allowed_tenants,
-            )
-        except OIDCError as err:
-            raise as_azure_error(err) from None
-        self._budget = time_budget(kwargs)
-        self._transport_options = kwargs
-        self._pipeline = build_async_pipeline(**kwargs)
-        self._cache = GrantCache()
-        self._locks: dict[Hashable, asyncio.Lock] = {}
-        #: Set by :func:`token_provider` for the credential it owns, which nothing ever closes.
-        self._close_after_exchange = False
+        super().__init__(
+            token,
+            tenant_id,
+            client_id,
+            authority,
+            additionally_allowed_tenants=additionally_allowed_tenants,
+            file_cache=file_cache,
+            lock=asyncio.Lock,
+            transport_options=kwargs,
+        )
+        self._keep_connections = keep_connections
+
+    def _new_pipeline(self) -> Any:
+        return build_async_pipeline(**self._transport_options)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> OIDCCredential:
         """A credential whose spec comes from ``AZURE_FEDERATED_TOKEN`` (and the rest from ``AZURE_*``)."""
         return cls(**kwargs)
-
-    @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    def __repr__(self) -> str:
-        s = self._settings
-        spec = s.spec.text if s.spec else None
-        return f"aio.OIDCCredential(token={spec!r}, tenant_id={s.tenant_id!r}, client_id={s.client_id!r})"
 
     # azure-core protocols --------------------------------------------------------------
     async def get_token(
@@ -100,24 +91,16 @@ class OIDCCredential:
         """An access token for ``scopes`` (``AsyncTokenCredential``)."""
         from azure.core.credentials import AccessToken
 
-        grant = await self._acquire(
-            scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, method="get_token"
-        )
+        grant = await self._acquire(scopes, claims, tenant_id, enable_cae, "get_token")
         return AccessToken(grant.token, grant.expires_on)
 
     async def get_token_info(
         self, *scopes: str, options: TokenRequestOptions | None = None
     ) -> AccessTokenInfo:
         """An access token with ``refresh_on`` (``AsyncSupportsTokenInfo``)."""
-        options = options or {}
-        grant = await self._acquire(
-            scopes,
-            claims=options.get("claims"),
-            tenant_id=options.get("tenant_id"),
-            enable_cae=bool(options.get("enable_cae", False)),
-            method="get_token_info",
-        )
-        return grant.info()
+        o = options or {}
+        cae = bool(o.get("enable_cae", False))
+        return (await self._acquire(scopes, o.get("claims"), o.get("tenant_id"), cae, "get_token_info")).info()
 
     async def __aenter__(self) -> OIDCCredential:
         await self._pipeline.__aenter__()
@@ -126,85 +109,45 @@ class OIDCCredential:
     async def __aexit__(self, *args: Any) -> None:
         await self._pipeline.__aexit__(*args)
         if "transport" not in self._transport_options:
-            self._pipeline = build_async_pipeline(**self._transport_options)
+            self._pipeline = self._new_pipeline()
 
     async def close(self) -> None:
         """Close the HTTP connections (a later call that must ask Entra opens new ones)."""
         await self.__aexit__()
 
-    # internals -------------------------------------------------------------------------
-    def _key(
-        self, scopes: tuple[str, ...], tenant_id: str | None = None, enable_cae: bool = False
-    ) -> GrantKey:
-        return (self._settings.tenant_for(tenant_id), scopes, enable_cae)
-
-    def _require_available(self) -> None:
-        reason = self._settings.unavailable_reason()
-        if reason is not None:
-            raise AzureCredentialUnavailableError(reason)
-
-    def _lock_for(self, key: Hashable) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
-
+    # locking, awaiting and sending ---------------------------------------------------------
     async def _acquire(
-        self,
-        scopes: tuple[str, ...],
-        *,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        method: str = "get_token",
+        self, scopes: tuple[str, ...], claims: str | None, tenant_id: str | None, cae: bool, method: str
     ) -> AccessGrant:
         try:
-            self._require_available()
-            key = self._key(check_scopes(scopes, method=method), tenant_id, enable_cae)
+            key = self._request_key(scopes, tenant_id, cae, method)
             if claims:
-                async with self._lock_for(key):
-                    return await self._renew(key, merge_claims(claims, enable_cae))
+                async with self._grants.lock_for(key):
+                    return await self._renew(key, self._claims_for(key, claims))
             return await self._cached_or_renewed(key)
         except OIDCError as err:
             raise as_azure_error(err) from None
 
     async def _cached_or_renewed(self, key: GrantKey) -> AccessGrant:
-        cache = self._cache
-        grant = cache.grants.get(key)
-        need = cache.need(key, grant)
-        if need is Need.USE:
+        grant, freshness = self._cached(key)
+        if freshness is Freshness.FRESH:
             assert grant is not None
             return grant
-        lock = self._lock_for(key)
-        if need is Need.RENEW:
+        lock: asyncio.Lock = self._grants.lock_for(key)
+        if freshness is Freshness.STALE:
             assert grant is not None
             if lock.locked():
                 return grant  # another coroutine is renewing it; this one is still valid
             async with lock:
-                current = cache.grants.get(key)
-                if current is not grant and current is not None and cache.need(key, current) is Need.USE:
-                    return current
+                renewed = self._renewed_meanwhile(key, grant)
                 try:
-                    return await self._renew(key, merge_claims(None, key[2]))
+                    return renewed or await self._renew(key, self._claims_for(key))
                 except OIDCError as err:
-                    left = cache.renewal_failed(key, grant)
-                    _log.warning(
-                        "renewing the Entra access token for %s failed; the current one stays in use for "
-                        "%.0f s more: %s",
-                        self._settings.spec,
-                        left,
-                        err,
-                    )
-                    return grant
-        called_at = cache.generation
+                    return self._kept_after_failed_renewal(key, grant, err)
+        called_at = self._grants.generation
         async with lock:
-            current = cache.grants.get(key)
-            if current is not None and cache.need(key, current) is Need.USE:
-                return current
-            failure = cache.failure_since(key, called_at)
-            if failure is not None:
-                raise failure  # the request this caller waited for failed just now
-            return await self._renew(key, merge_claims(None, key[2]))
+            ready = self._ready_after_wait(key, called_at)
+            return ready or await self._renew(key, self._claims_for(key))
 
     async def _renew(self, key: GrantKey, claims: str | None) -> AccessGrant:
         """Ask Entra and cache the result; a failure is recorded for the callers waiting on it."""
@@ -212,21 +155,35 @@ class OIDCCredential:
         try:
             grant = await self._renew_once(tenant, scopes, claims)
         except OIDCError as err:
-            self._cache.failed(key, err)
+            self._record(key, None, err)
             raise
-        self._cache.store(key, grant)
+        self._record(key, grant)
         return grant
 
     async def _renew_once(self, tenant: str, scopes: tuple[str, ...], claims: str | None) -> AccessGrant:
+        if not self._may_share(claims):
+            return await self._ask_entra(tenant, scopes, claims)
+        shared = await asyncio.to_thread(self._shared_file_cache, tenant, scopes, claims)
+        if shared is None:
+            return await self._ask_entra(tenant, scopes, claims)
+        from .._file_cache import shared_grant
+
+        loop = asyncio.get_running_loop()
+
+        def ask_on_the_loop() -> AccessGrant:
+            # Runs in the worker thread holding the cache entry's lock; the loop stays free.
+            return asyncio.run_coroutine_threadsafe(self._ask_entra(tenant, scopes, claims), loop).result()
+
+        return await asyncio.to_thread(shared_grant, *shared, ask_on_the_loop)
+
+    async def _ask_entra(self, tenant: str, scopes: tuple[str, ...], claims: str | None) -> AccessGrant:
         """Ask Entra with a valid assertion; once more with a fresh one if Entra finds it out of range."""
         try:
-            grant = await self._exchange(await self._assertion(force=False), tenant, scopes, claims)
+            return await self._exchange(await self._assertion(force=False), tenant, scopes, claims)
         except EntraExchangeError as err:
-            if err.code != ASSERTION_TIME_RANGE:
+            if not self._retry_with_fresh_assertion(err):
                 raise
-            _log.info("%s found the assertion out of its time range; retrying with a fresh one", err.service)
-            grant = await self._exchange(await self._assertion(force=True), tenant, scopes, claims)
-        return grant
+            return await self._exchange(await self._assertion(force=True), tenant, scopes, claims)
 
     async def _assertion(self, *, force: bool) -> IdToken:
         from ...aio import fetch_id_token
@@ -239,18 +196,16 @@ class OIDCCredential:
     ) -> AccessGrant:
         from azure.core.exceptions import AzureError
 
-        exchange = Exchange(self._settings, tenant, scopes, assertion, clock.now(), clock.mono())
-        request = token_request(exchange, claims)
+        exchange, request = self._token_request(assertion, tenant, scopes, claims)
         try:
-            if self._close_after_exchange:
-                # Nobody will close this credential: open connections only for the exchange.
-                async with build_async_pipeline(**self._transport_options) as pipeline:
-                    status, text = await _send(pipeline, request)
-            else:
+            if self._keep_connections:
                 status, text = await _send(self._pipeline, request)
+            else:
+                async with self._new_pipeline() as pipeline:
+                    status, text = await _send(pipeline, request)
         except AzureError as err:
-            raise unreachable_error(exchange, err, self._budget) from None
-        return read_token_response(exchange, status, text)
+            raise self._unreachable(exchange, err) from None
+        return self._read_answer(exchange, status, text)
 
 
 async def _send(pipeline: Any, request: Any) -> tuple[int, str]:

@@ -6,11 +6,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..._internal import clock
-from ...errors import OIDCError
 from ...spec import Spec
-from .._errors import as_azure_error
 from .._settings import COGNITIVE_SERVICES_SCOPE
-from .._token_provider import provider_scopes
+from .._token_provider import LastToken, check_available, provider_scopes
 from ._credential import OIDCCredential
 
 
@@ -36,24 +34,14 @@ def token_provider(
                                   azure_ad_token_provider=token_provider("oidc/github/api://AzureADTokenExchange"))
     """
     scopes = provider_scopes(scope)
-    if credential is not None:
-        cred = credential
-    else:
-        cred = OIDCCredential(token, tenant_id, client_id, authority, **kwargs)
-        cred._close_after_exchange = True
-    try:
-        cred._require_available()
-        key = cred._key(scopes)
-    except OIDCError as err:
-        raise as_azure_error(err) from None
-    grants = cred._cache.grants
-    mono = clock.mono
-    acquire = cred._acquire
+    # Nothing will close a credential made here: it connects only for each request to Entra.
+    cred = credential or OIDCCredential(token, tenant_id, client_id, authority, keep_connections=False, **kwargs)
+    check_available(cred.settings)
+    last, mono = LastToken(), clock.mono
 
     async def provide() -> str:
-        grant = grants.get(key)
-        if grant is not None and mono() < grant.refresh_mono:
-            return grant.token
-        return (await acquire(scopes, method="token_provider")).token
+        if mono() < last.until:
+            return last.token
+        return last.remember(await cred.get_token_info(*scopes))
 
     return provide
