@@ -6,11 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oidc_credential_chain._api import clear_token_cache
-from oidc_credential_chain._internal.http import reset_default_client
-from oidc_credential_chain._internal.log import reset_warnings
-from oidc_credential_chain.aws.exchange_cache import clear_exchange_cache
-from oidc_credential_chain.providers.registry import reset_registry
+from oidc_credential_chain import lifecycle
 
 # The emulator fixtures, opted into as any project does (installing the package registers no plugin),
 # and the session's wheel and fresh venv.
@@ -46,21 +42,16 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     # Short budgets keep failure-path tests fast; tests that measure retries set their own.
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_TIMEOUT", "8")
-    _reset()
-    yield
-    _reset()
+    _uninstall_aws()
+    # Every test runs as a new process would: its own caches, shared credentials, HTTP client,
+    # loaded providers and once-per-process warnings.
+    with lifecycle.fresh():
+        yield
+    _uninstall_aws()
 
 
-def _reset() -> None:
-    # Only when already loaded, so tests of other areas do not import the Azure libraries.
-    azure_provider = sys.modules.get("oidc_credential_chain.azure._token_provider")
-    if azure_provider is not None:
-        azure_provider.clear_shared_credentials()
+def _uninstall_aws() -> None:
+    # Only when already loaded, so tests of other areas do not import botocore.
     aws_installer = sys.modules.get("oidc_credential_chain.aws.installer")
     if aws_installer is not None:
         aws_installer.uninstall()
-    clear_token_cache()
-    clear_exchange_cache()
-    reset_default_client()
-    reset_warnings()
-    reset_registry()

@@ -22,6 +22,7 @@ from .._internal import clock
 from .._internal.http import HttpConfig
 from .._internal.log import get_logger
 from .._internal.refresh import Phase, RefreshState, RefreshWindows
+from ..lifecycle.fork import reset_after_fork, reset_other_after_fork
 from .config import WebIdentityConfig, from_environ, from_profile
 from .exchange_cache import cached_exchange
 from .refresh import refresh_windows
@@ -59,6 +60,12 @@ class OIDCWebIdentityProvider:
         self._config = config
         self._environ = environ
         self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients_lock = threading.Lock()
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        # STS clients pool connections: a forked child makes its own rather than share sockets.
+        self._clients = {}
         self._clients_lock = threading.Lock()
 
     # configuration ---------------------------------------------------------------------
@@ -179,7 +186,13 @@ class OIDCWebIdentityProvider:
         instance._refresh = timed_refresh
         _set_windows(instance, *refresh_windows(credentials.lifetime))
         holder.append(instance)
+        reset_other_after_fork(instance, _new_refresh_lock)
         return instance
+
+
+def _new_refresh_lock(credentials: Any) -> None:
+    # A forked child must not wait on a refresh lock held by a parent's thread (os.fork).
+    credentials._refresh_lock = threading.Lock()
 
 
 def _set_windows(credentials: Any, advisory: float, mandatory: float) -> None:

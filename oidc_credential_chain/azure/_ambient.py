@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._internal.log import get_logger
-from ..lifecycle import Owned, SharedInstances
 from ..errors import TokenFetchError
+from ..lifecycle import Owned, SharedInstances
 from ..providers.base import FetchContext
 from ..spec import Spec
 

@@ -140,8 +140,7 @@ class CredentialCore:
         left = held.stale_mono - clock.mono()
         self._grants.renewal_failed(key, clock.mono() + retry_delay(left))
         _log.warning(
-            "renewing the Entra access token for %s failed; the current one stays in use for "
-            "%.0f s more: %s",
+            "renewing the Entra access token for %s failed; the current one stays in use for %.0f s more: %s",
             self._settings.spec,
             left,
             err,

@@ -27,7 +27,9 @@ def provider_scopes(scope: str | Sequence[str]) -> tuple[str, ...]:
 
 
 #: The credentials providers share, per (spec, tenant, client, authority), in the lifecycle owner.
-_shared: Owned[SharedInstances[tuple[object, ...], OIDCCredential]] = Owned(SharedInstances, "token providers")
+_shared: Owned[SharedInstances[tuple[object, ...], OIDCCredential]] = Owned(
+    SharedInstances, "token providers"
+)
 
 
 def shared_credential(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from oidc_credential_chain.aws import clear_exchange_cache, uninstall
+from oidc_credential_chain.aws import uninstall
 from oidc_credential_chain.testing import (
     BedrockRuntimeEmulator,
     GitHubActionsTokenEndpoint,
@@ -20,14 +20,12 @@ from tests.aws.support import AwsWorld
 def _aws_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import boto3
 
-    clear_exchange_cache()
     saved_default = boto3.DEFAULT_SESSION
     boto3.DEFAULT_SESSION = None
     # Three attempts is the documented default; fixed here so the call counts below hold.
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_ATTEMPTS", "3")
     yield
     uninstall()
-    clear_exchange_cache()
     boto3.DEFAULT_SESSION = saved_default
 
 

@@ -1,23 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from oidc_credential_chain._internal import clock
-from oidc_credential_chain.azure._ambient import clear_ambient_credentials
-from oidc_credential_chain.azure._token_provider import clear_shared_credentials
 from oidc_credential_chain.testing import EntraEmulator, GitHubActionsTokenEndpoint, OIDCIssuer
 from tests.azure.support import GITHUB_SUBJECT, FakeClock
-
-
-@pytest.fixture(autouse=True)
-def _fresh_azure_state() -> Iterator[None]:
-    clear_shared_credentials()
-    clear_ambient_credentials()
-    yield
-    clear_shared_credentials()
-    clear_ambient_credentials()
 
 
 @pytest.fixture

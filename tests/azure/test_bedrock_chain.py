@@ -30,13 +30,6 @@ def azure_workload(
         yield entra
 
 
-@pytest.fixture(autouse=True)
-def _fresh_aws_exchanges() -> Iterator[None]:
-    aws.clear_exchange_cache()
-    yield
-    aws.clear_exchange_cache()
-
-
 def test_azure_ad_to_bedrock_end_to_end(
     azure_workload: EntraEmulator, aws_sts: STSEmulator, bedrock_runtime: BedrockRuntimeEmulator
 ) -> None:

@@ -92,12 +92,10 @@ def installed_aws() -> Iterator[None]:
 
     saved = boto3.DEFAULT_SESSION
     boto3.DEFAULT_SESSION = None
-    aws.clear_exchange_cache()
     try:
         yield
     finally:
         aws.uninstall()
-        aws.clear_exchange_cache()
         boto3.DEFAULT_SESSION = saved
 
 

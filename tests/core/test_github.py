@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from oidc_credential_chain import ConfigurationError, TokenFetchError, fetch_id_token, get_id_token
+from oidc_credential_chain import ConfigurationError, TokenFetchError, fetch_id_token, get_id_token, lifecycle
 from oidc_credential_chain.testing import Fault, GitHubActionsTokenEndpoint, OIDCIssuer
 
 
@@ -302,9 +302,7 @@ def test_https_endpoint_is_verified_against_the_configured_ca(
         bundle = tmp_path / "ca.pem"
         ca.cert_pem.write_to_path(str(bundle))
         monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CA_BUNDLE", str(bundle))
-        from oidc_credential_chain._internal.http import reset_default_client
-
-        reset_default_client()
+        lifecycle.install(lifecycle.Lifecycle())  # a process started with this variable
         token = fetch_id_token("oidc/github/sts.amazonaws.com")
 
     assert token.audience == "sts.amazonaws.com"

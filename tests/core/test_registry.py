@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from oidc_credential_chain import ConfigurationError, get_id_token, parse_spec
+from oidc_credential_chain import ConfigurationError, get_id_token, lifecycle, parse_spec
 from oidc_credential_chain.providers import get_provider, known_providers
 from oidc_credential_chain.providers.github import GitHubProvider
-from oidc_credential_chain.providers.registry import reset_registry
 from oidc_credential_chain.testing import OIDCIssuer
 
 PLUGIN = "acme_oidc_plugin"
@@ -60,13 +59,13 @@ def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     (dist_info / "entry_points.txt").write_text(ENTRY_POINTS)
     monkeypatch.syspath_prepend(str(site))  # also invalidates import caches
     importlib.invalidate_caches()
-    reset_registry()
+    lifecycle.install(lifecycle.Lifecycle())  # a process started with the plugin installed
     yield site
     for name in [m for m in sys.modules if m == PLUGIN or m.startswith(PLUGIN + ".")]:
         del sys.modules[name]
     monkeypatch.undo()
     importlib.invalidate_caches()
-    reset_registry()
+    lifecycle.install(lifecycle.Lifecycle())
 
 
 def test_plugin_provider_works_and_loads_only_when_asked_for(

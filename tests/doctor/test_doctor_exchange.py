@@ -18,13 +18,6 @@ AZURE_SPEC = "oidc/github/api://AzureADTokenExchange"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_exchange_cache() -> None:
-    from oidc_credential_chain.aws import clear_exchange_cache
-
-    clear_exchange_cache()
-
-
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(args)
     captured = capsys.readouterr()

@@ -38,12 +38,10 @@ def installed() -> Iterator[None]:
     import oidc_credential_chain.aws as aws
 
     aws.install()
-    aws.clear_exchange_cache()
     try:
         yield
     finally:
         aws.uninstall()
-        aws.clear_exchange_cache()
 
 
 def test_token_for_the_ambient_identity(aws_sts: STSEmulator, static_keys: str) -> None:

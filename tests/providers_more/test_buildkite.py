@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oidc_credential_chain import ConfigurationError, TokenFetchError, get_id_token
+from oidc_credential_chain import ConfigurationError, TokenFetchError, get_id_token, lifecycle
 from oidc_credential_chain.testing import OIDCIssuer
 
 
@@ -73,10 +73,8 @@ def test_agent_prints_something_else(bin_dir: Path) -> None:
 
 
 def test_agent_hangs(bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from oidc_credential_chain._internal.http import reset_default_client
-
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_TIMEOUT", "1")
-    reset_default_client()
+    lifecycle.install(lifecycle.Lifecycle())  # a process started with this budget
     monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "pid"))
     _agent(bin_dir, 'echo $$ > "$FAKE_PID_FILE"\nexec sleep 60\n')
     started = time.monotonic()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from oidc_credential_chain import lifecycle
 from oidc_credential_chain.testing import AzureOpenAIEmulator, EntraEmulator, OIDCIssuer
 from oidc_credential_chain.testing.bedrock import BedrockRuntimeEmulator
 from oidc_credential_chain.testing.sts import STSEmulator
@@ -56,12 +57,10 @@ def installed() -> Iterator[None]:
     import oidc_credential_chain.aws as aws
 
     aws.install()
-    aws.clear_exchange_cache()
     try:
         yield
     finally:
         aws.uninstall()
-        aws.clear_exchange_cache()
 
 
 def test_buildkite_and_kubernetes_to_bedrock(
@@ -93,9 +92,7 @@ def test_buildkite_and_kubernetes_to_bedrock(
     assert "assumed-role/ci-bedrock/" in capsys.readouterr().out
 
     # Kubernetes: a projected token file.
-    import oidc_credential_chain.aws as aws
-
-    aws.clear_exchange_cache()
+    lifecycle.install(lifecycle.Lifecycle())  # as in another process
     monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN", f"oidc/kubernetes{tmp_path / 'token'}")
     runpy.run_path(str(EXAMPLES / "kubernetes_to_bedrock.py"))
     assert "You asked amazon.nova-micro-v1:0: 'Hello from a pod'" in capsys.readouterr().out

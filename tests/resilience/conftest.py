@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from oidc_credential_chain._internal.http import HttpConfig, reset_default_client
+from oidc_credential_chain._internal.http import HttpConfig
 from oidc_credential_chain.testing.azure_openai import AzureOpenAIEmulator
 from oidc_credential_chain.testing.bedrock import BedrockRuntimeEmulator
 from oidc_credential_chain.testing.entra import EntraEmulator
@@ -67,7 +67,6 @@ def timed() -> Callable[..., Any]:
 def _short_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_TIMEOUT", str(TOTAL_TIMEOUT))
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CONNECT_TIMEOUT", "1")
-    reset_default_client()
 
 
 @pytest.fixture
@@ -124,15 +123,11 @@ class AwsWorld:
 
 @pytest.fixture
 def aws_world(github: GitHubActionsTokenEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsWorld]:
-    import oidc_credential_chain.aws as ocaws
-
-    ocaws.clear_exchange_cache()
     with STSEmulator() as sts, BedrockRuntimeEmulator(sts) as bedrock:
         for name, value in {**sts.env(), **bedrock.env()}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         yield AwsWorld(github, sts, bedrock)
-    ocaws.clear_exchange_cache()
 
 
 class AzureWorld:
@@ -184,11 +179,7 @@ class AzureWorld:
 def azure_world(
     github: GitHubActionsTokenEndpoint, entra: EntraEmulator, azure_openai: AzureOpenAIEmulator
 ) -> Iterator[AzureWorld]:
-    from oidc_credential_chain.azure import _token_provider
-
-    _token_provider.clear_shared_credentials()
     yield AzureWorld(github, entra, azure_openai)
-    _token_provider.clear_shared_credentials()
 
 
 # The fault table -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from oidc_credential_chain import ExchangeError, TokenFetchError
+from oidc_credential_chain import ExchangeError, TokenFetchError, lifecycle
 from oidc_credential_chain._internal.http import HttpConfig
 
 fault = pytest.mark.fault
@@ -434,10 +434,8 @@ def test_token_file_replaced_mid_read(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def _one_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
     # One attempt per refresh keeps a failing refresh short next to credentials that live seconds.
-    from oidc_credential_chain._internal.http import reset_default_client
-
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_ATTEMPTS", "1")
-    reset_default_client()
+    lifecycle.install(lifecycle.Lifecycle())
 
 
 def _through_the_windows(

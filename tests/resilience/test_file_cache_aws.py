@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from oidc_credential_chain import lifecycle
 from oidc_credential_chain._internal import clock
 from oidc_credential_chain._internal.file_cache import FileCache
 
@@ -125,18 +126,18 @@ def test_library_is_opt_in(aws_world: Any, tmp_path: Path, monkeypatch: pytest.M
     # Off by default: nothing is written.
     aws_world.call()
     assert not cache_dir.exists()
-    # An argument turns it on for one session; another process (here: a cleared per-process cache) reuses it.
-    ocaws.clear_exchange_cache()
+    # An argument turns it on for one session; another process (here: a new lifecycle owner) reuses it.
+    lifecycle.install(lifecycle.Lifecycle())
     session = ocaws.session(role_arn=aws_world.role_arn, web_identity_token=SPEC, file_cache=True)
     first = session.get_credentials().get_frozen_credentials().access_key
     assert len(list(cache_dir.glob("*.json"))) == 1
-    ocaws.clear_exchange_cache()
+    lifecycle.install(lifecycle.Lifecycle())
     calls = aws_world.sts_calls
     again = ocaws.session(role_arn=aws_world.role_arn, web_identity_token=SPEC, file_cache=True)
     assert again.get_credentials().get_frozen_credentials().access_key == first
     assert aws_world.sts_calls == calls
     # So does the environment variable.
-    ocaws.clear_exchange_cache()
+    lifecycle.install(lifecycle.Lifecycle())
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CACHE", "1")
     env_session = ocaws.session(role_arn=aws_world.role_arn, web_identity_token=SPEC)
     assert env_session.get_credentials().get_frozen_credentials().access_key == first
@@ -153,10 +154,7 @@ def test_different_identities_never_share_an_entry(
     first = ocaws.session(role_arn=aws_world.role_arn, web_identity_token=SPEC)
     key_a = first.get_credentials().get_frozen_credentials().access_key
     # Same role, same spec, another subject (another branch): a new exchange, a second entry.
-    ocaws.clear_exchange_cache()
-    from oidc_credential_chain._api import clear_token_cache
-
-    clear_token_cache()
+    lifecycle.install(lifecycle.Lifecycle())
     aws_world.github.claims["sub"] = "repo:octo-org/octo-repo:ref:refs/heads/dev"
     second = ocaws.session(role_arn=aws_world.role_arn, web_identity_token=SPEC)
     key_b = second.get_credentials().get_frozen_credentials().access_key

@@ -6,6 +6,7 @@ import random
 import pytest
 
 from oidc_credential_chain._internal import clock
+from oidc_credential_chain.errors import TokenFetchError
 from oidc_credential_chain.lifecycle import Freshness
 from oidc_credential_chain.lifecycle.policy import (
     BOTOCORE_ADVISORY,
@@ -14,7 +15,6 @@ from oidc_credential_chain.lifecycle.policy import (
     RefreshWindows,
     refresh_windows,
 )
-from oidc_credential_chain.errors import TokenFetchError
 
 
 class FakeClock:

@@ -100,7 +100,9 @@ class OIDCCredential(CredentialCore):
         """An access token with ``refresh_on`` (``AsyncSupportsTokenInfo``)."""
         o = options or {}
         cae = bool(o.get("enable_cae", False))
-        return (await self._acquire(scopes, o.get("claims"), o.get("tenant_id"), cae, "get_token_info")).info()
+        return (
+            await self._acquire(scopes, o.get("claims"), o.get("tenant_id"), cae, "get_token_info")
+        ).info()
 
     async def __aenter__(self) -> OIDCCredential:
         await self._pipeline.__aenter__()

@@ -35,7 +35,9 @@ def token_provider(
     """
     scopes = provider_scopes(scope)
     # Nothing will close a credential made here: it connects only for each request to Entra.
-    cred = credential or OIDCCredential(token, tenant_id, client_id, authority, keep_connections=False, **kwargs)
+    cred = credential or OIDCCredential(
+        token, tenant_id, client_id, authority, keep_connections=False, **kwargs
+    )
     check_available(cred.settings)
     last, mono = LastToken(), clock.mono
 

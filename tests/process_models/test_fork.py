@@ -1,0 +1,166 @@
+"""A child forked in the middle of a fetch, an exchange or a refresh gets what it asks for.
+
+Before the library reset its locks after fork, each of these children waited forever on a
+lock held by a parent's thread that does not exist in the child.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import oidc_credential_chain
+from oidc_credential_chain.lifecycle import fork
+from oidc_credential_chain.testing import EntraEmulator, GitHubActionsTokenEndpoint, STSEmulator
+from oidc_credential_chain.testing._server import Fault
+from tests.process_models.support import (
+    AWS_SPEC,
+    AZURE_SPEC,
+    SCOPE,
+    aws_session,
+    in_forked_child,
+)
+
+#: How long the emulator takes to answer the request in flight at fork time.
+SLOW = 3.0
+#: Generous upper bound for the child (the library's budget here is 8 s; a stuck child never answers).
+CHILD_BOUND = 15.0
+
+
+def test_fork_during_an_id_token_fetch(github: GitHubActionsTokenEndpoint, fork_while: Any) -> None:
+    github.faults.delay = SLOW
+    fork_while(lambda: oidc_credential_chain.get_id_token("oidc/github/aud"))
+
+    child = in_forked_child(lambda: len(oidc_credential_chain.get_id_token("oidc/github/aud").split(".")))
+
+    assert not child.stuck, "the child waited on the lock of the parent's fetch"
+    assert child.error is None
+    assert child.value == 3
+    assert child.seconds < CHILD_BOUND
+
+
+def test_fork_during_an_sts_exchange(
+    github: GitHubActionsTokenEndpoint, sts: STSEmulator, role: str, fork_while: Any
+) -> None:
+    oidc_credential_chain.get_id_token(AWS_SPEC)  # the ID token is cached; STS is slow
+    sts.faults.delay = SLOW
+    fork_while(lambda: aws_session(role).get_credentials().get_frozen_credentials())
+
+    child = in_forked_child(
+        lambda: aws_session(role).get_credentials().get_frozen_credentials().access_key[:4]
+    )
+
+    assert not child.stuck, "the child waited on the lock of the parent's STS exchange"
+    assert child.error is None
+    assert child.value == "ASIA"
+    assert child.seconds < CHILD_BOUND
+
+
+def test_fork_during_an_entra_exchange(
+    github: GitHubActionsTokenEndpoint, trusting_entra: EntraEmulator, fork_while: Any
+) -> None:
+    from oidc_credential_chain.azure import OIDCCredential, token_provider
+
+    provider = token_provider(AZURE_SPEC)
+    credential = OIDCCredential(AZURE_SPEC)
+    oidc_credential_chain.get_id_token(AZURE_SPEC)
+    trusting_entra.faults.delay = SLOW
+    fork_while(provider, after=0.2)
+    fork_while(lambda: credential.get_token(SCOPE))
+
+    child = in_forked_child(lambda: [provider() != "", credential.get_token(SCOPE).token != ""])
+
+    assert not child.stuck, "the child waited on the single-flight lock of the parent's Entra request"
+    assert child.error is None
+    assert child.value == [True, True]
+    assert child.seconds < CHILD_BOUND
+
+
+def test_fork_during_a_botocore_refresh(
+    github: GitHubActionsTokenEndpoint, sts: STSEmulator, role: str, fork_while: Any
+) -> None:
+    # Credentials that live 3 s: their mandatory window is the last 0.45 s.
+    sts.credential_lifetime = 3.0
+    credentials = aws_session(role).get_credentials()
+    first = credentials.get_frozen_credentials().access_key
+    sts.faults.add(Fault(delay=SLOW))  # the refresh in flight at fork time is slow
+    while not credentials.refresh_needed(0.4):
+        time.sleep(0.02)
+    fork_while(credentials.get_frozen_credentials)
+
+    child = in_forked_child(lambda: credentials.get_frozen_credentials().access_key)
+
+    assert not child.stuck, "the child waited on botocore's refresh lock, held by a parent's thread"
+    assert child.error is None
+    assert child.value != first
+    assert child.seconds < CHILD_BOUND
+
+
+def test_a_fork_keeps_valid_cached_values(github: GitHubActionsTokenEndpoint) -> None:
+    token = oidc_credential_chain.get_id_token("oidc/github/aud")
+    before = github.count()
+
+    child = in_forked_child(lambda: [oidc_credential_chain.get_id_token("oidc/github/aud"), fork.forks_seen])
+
+    assert child.error is None
+    assert child.value[0] == token
+    assert child.value[1] >= 1
+    assert github.count() == before  # the child asked nobody
+
+
+def test_an_object_that_fails_to_reset_does_not_stop_the_others() -> None:
+    class Broken:
+        def after_fork_in_child(self) -> None:
+            raise RuntimeError("broken")
+
+    class Counting:
+        resets = 0
+
+        def after_fork_in_child(self) -> None:
+            self.resets += 1
+
+    broken, counting = Broken(), Counting()
+    fork.reset_after_fork(broken)
+    fork.reset_after_fork(counting)
+
+    child = in_forked_child(lambda: counting.resets)
+
+    assert child.error is None
+    assert child.value == 1
+    assert counting.resets == 0  # only in the child
+
+
+@pytest.mark.parametrize("workers", [4])
+def test_a_multiprocessing_fork_pool_reuses_the_parents_credentials(
+    github: GitHubActionsTokenEndpoint, sts: STSEmulator, role: str, workers: int
+) -> None:
+    import multiprocessing
+
+    parent_key = aws_session(role).get_credentials().get_frozen_credentials().access_key
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        keys = pool.map(_access_key, [role] * (workers * 16))
+
+    assert set(keys) == {parent_key}
+    assert sts.calls() == 1
+    assert github.count() == 1
+
+
+def test_a_multiprocessing_fork_pool_started_during_an_exchange(
+    github: GitHubActionsTokenEndpoint, sts: STSEmulator, role: str, fork_while: Any
+) -> None:
+    import multiprocessing
+
+    oidc_credential_chain.get_id_token(AWS_SPEC)
+    sts.faults.add(Fault(delay=SLOW))
+    fork_while(lambda: aws_session(role).get_credentials().get_frozen_credentials())
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        result = pool.map_async(_access_key, [role] * 8)
+        keys = result.get(timeout=CHILD_BOUND)
+
+    assert all(key.startswith("ASIA") for key in keys)
+
+
+def _access_key(role: str) -> str:
+    return str(aws_session(role).get_credentials().get_frozen_credentials().access_key)
