@@ -70,6 +70,33 @@ def test_library_credentials_share_only_when_asked(
     assert azure_world.entra_calls == 3
 
 
+async def test_async_credentials_share_the_file_cache_like_sync_ones(
+    azure_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from oidc_credential_chain.azure import OIDCCredential
+    from oidc_credential_chain.azure.aio import OIDCCredential as AsyncOIDCCredential
+
+    monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CACHE_DIR", str(tmp_path / "cache"))
+    # Off unless asked: each async credential (a process of its own) asks Entra.
+    async with AsyncOIDCCredential(SPEC) as plain:
+        assert (await plain.get_token(SCOPE)).token
+    assert azure_world.entra_calls == 1
+    # Asked: eight concurrent async credentials make one request and write one entry.
+    shared = [AsyncOIDCCredential(SPEC, file_cache=True) for _ in range(8)]
+    tokens = await asyncio.gather(*(c.get_token(SCOPE) for c in shared))
+    for credential in shared:
+        await credential.close()
+    assert len({t.token for t in tokens}) == 1 and azure_world.entra_calls == 2
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    # The sync credential reads the same entry; a claims challenge always goes to Entra.
+    assert OIDCCredential(SPEC, file_cache=True).get_token(SCOPE).token == tokens[0].token
+    async with AsyncOIDCCredential(SPEC, file_cache=True) as challenged:
+        await challenged.get_token(SCOPE, claims='{"access_token":{"nbf":{"essential":true}}}')
+    assert azure_world.entra_calls == 3
+
+
 def test_an_entry_inside_its_advisory_window_is_not_used(
     azure_world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,8 +7,9 @@ sends through an async azure-core pipeline and runs file and ID-token work in wo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...errors import OIDCError
 from ...idtoken import IdToken
@@ -21,6 +22,8 @@ from .._pipeline import RETRY_ON_METHODS, build_async_pipeline
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
+
+T = TypeVar("T")
 
 
 class OIDCCredential(CredentialCore):
@@ -173,10 +176,10 @@ class OIDCCredential(CredentialCore):
         loop = asyncio.get_running_loop()
 
         def ask_on_the_loop() -> AccessGrant:
-            # Runs in the worker thread holding the cache entry's lock; the loop stays free.
+            # Runs in the thread holding the cache entry's lock; the loop stays free to ask Entra.
             return asyncio.run_coroutine_threadsafe(self._ask_entra(tenant, scopes, claims), loop).result()
 
-        return await asyncio.to_thread(shared_grant, *shared, ask_on_the_loop)
+        return await _in_own_thread(lambda: shared_grant(*shared, ask_on_the_loop))
 
     async def _ask_entra(self, tenant: str, scopes: tuple[str, ...], claims: str | None) -> AccessGrant:
         """Ask Entra with a valid assertion; once more with a fresh one if Entra finds it out of range."""
@@ -208,6 +211,33 @@ class OIDCCredential(CredentialCore):
         except AzureError as err:
             raise self._unreachable(exchange, err) from None
         return self._read_answer(exchange, status, text)
+
+
+async def _in_own_thread(fn: Callable[[], T]) -> T:
+    """``fn()`` in a thread of its own.  Not the loop's default executor: a thread waiting there
+    for another credential's cache lock would hold a worker that the lock holder's own ID-token
+    fetch (``asyncio.to_thread``) may need, and with a few such waiters the executor runs dry."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result = fn()
+        except BaseException as err:  # noqa: BLE001 - handed to the awaiting coroutine
+            loop.call_soon_threadsafe(settle, None, err)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=run, name="oidc-credential-chain file cache", daemon=True).start()
+    return await future
 
 
 async def _send(pipeline: Any, request: Any) -> tuple[int, str]:
