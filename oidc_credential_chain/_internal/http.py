@@ -378,7 +378,7 @@ def read_capped(raw: Any, limit: int, deadline: float, where: str, url: str) -> 
             _close_quietly(raw)
             raise TransportError(f"timed out reading the response from {where}", url=url)
         _set_socket_timeout(raw, left)
-        chunk = raw.read1(READ_SIZE)
+        chunk = raw.read1(READ_SIZE, decode_content=True)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -388,6 +388,21 @@ def read_capped(raw: Any, limit: int, deadline: float, where: str, url: str) -> 
                 f"the response from {where} is larger than {limit} bytes; refused", url=url, retryable=False
             )
         chunks.append(chunk)
+
+
+def read_body(raw: Any, limit: int, deadline: float, where: str, url: str) -> bytes:
+    """:func:`read_capped` for a urllib3 response another library opened (azure-core's requests
+    transport), under a watchdog, with every failure a :class:`TransportError`."""
+    import urllib3
+
+    watchdog = _Watchdog(deadline)
+    watchdog.watch(getattr(raw, "connection", None))
+    try:
+        return read_capped(raw, limit, deadline, where, url)
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
+    finally:
+        watchdog.cancel()
 
 
 def _set_socket_timeout(raw: Any, seconds: float) -> None:

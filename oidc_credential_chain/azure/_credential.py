@@ -14,7 +14,7 @@ from ..spec import Spec
 from ._entra import AccessGrant, Exchange, merge_claims, read_token_response, token_request, unreachable_error
 from ._errors import AzureCredentialUnavailableError, EntraExchangeError, as_azure_error
 from ._grants import GrantCache, GrantKey, Need
-from ._pipeline import RETRY_ON_METHODS, build_pipeline, time_budget
+from ._pipeline import build_pipeline, send_bounded, time_budget
 from ._settings import Settings, check_scopes, resolve_settings
 
 if TYPE_CHECKING:
@@ -266,10 +266,7 @@ class OIDCCredential:
         exchange = Exchange(self._settings, tenant, scopes, assertion, clock.now(), clock.mono())
         request = token_request(exchange, claims)
         try:
-            response = self._pipeline.run(
-                request, stream=False, retry_on_methods=RETRY_ON_METHODS
-            ).http_response
-            text = response.text()
+            status, text = send_bounded(self._pipeline, request, self._budget)
         except AzureError as err:
             raise unreachable_error(exchange, err, self._budget) from None
-        return read_token_response(exchange, response.status_code, text)
+        return read_token_response(exchange, status, text)

@@ -22,7 +22,7 @@ from .._entra import (
 )
 from .._errors import AzureCredentialUnavailableError, EntraExchangeError, as_azure_error
 from .._grants import GrantCache, GrantKey, Need
-from .._pipeline import RETRY_ON_METHODS, build_async_pipeline, time_budget
+from .._pipeline import build_async_pipeline, send_bounded_async, time_budget
 from .._settings import Settings, check_scopes, resolve_settings
 
 if TYPE_CHECKING:
@@ -245,15 +245,10 @@ class OIDCCredential:
             if self._close_after_exchange:
                 # Nobody will close this credential: open connections only for the exchange.
                 async with build_async_pipeline(**self._transport_options) as pipeline:
-                    status, text = await _send(pipeline, request)
+                    status, text = await send_bounded_async(pipeline, request, self._budget)
             else:
-                status, text = await _send(self._pipeline, request)
+                status, text = await send_bounded_async(self._pipeline, request, self._budget)
         except AzureError as err:
             raise unreachable_error(exchange, err, self._budget) from None
         return read_token_response(exchange, status, text)
 
-
-async def _send(pipeline: Any, request: Any) -> tuple[int, str]:
-    response = (await pipeline.run(request, stream=False, retry_on_methods=RETRY_ON_METHODS)).http_response
-    await response.read()
-    return response.status_code, response.text()
