@@ -70,7 +70,7 @@ def main() -> None:
             },
         }
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
-        for name, env in variants.items():  # warm the page cache once
+        for env in variants.values():  # warm the page cache once
             run_child(env)
         for _ in range(rounds):
             order = list(variants)
@@ -85,8 +85,8 @@ def main() -> None:
     for name, values in samples.items():
         cpu = [c for c, _ in values]
         rss = [r for _, r in values]
-        ratio = statistics.median(c / n for c, n in zip(cpu, native_cpu))
-        delta = statistics.median(r - n for r, n in zip(rss, native_rss))
+        ratio = statistics.median(c / n for c, n in zip(cpu, native_cpu, strict=True))
+        delta = statistics.median(r - n for r, n in zip(rss, native_rss, strict=True))
         print(
             f"{name:<22} {statistics.median(cpu) * 1000:>8.0f} {ratio:>10.3f} "
             f"{statistics.median(rss):>13.1f} {delta:>+14.1f}"

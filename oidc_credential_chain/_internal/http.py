@@ -18,6 +18,7 @@ package stays cheap.  ``HTTP(S)_PROXY``/``NO_PROXY`` are read from the environme
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email.utils
 import ipaddress
@@ -408,18 +409,14 @@ def read_body(raw: Any, limit: int, deadline: float, where: str, url: str) -> by
 def _set_socket_timeout(raw: Any, seconds: float) -> None:
     sock = getattr(getattr(raw, "connection", None), "sock", None)
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.settimeout(min(seconds, sock.gettimeout() or seconds))
-        except OSError:
-            pass
 
 
 def _close_quietly(raw: Any) -> None:
     # Closing (not draining) the response drops the connection: nothing more is read.
-    try:
+    with contextlib.suppress(Exception):  # best effort on a connection being abandoned
         raw.close()
-    except Exception:  # noqa: BLE001 - best effort on a connection being abandoned
-        pass
 
 
 class _Watchdog:
@@ -451,10 +448,8 @@ class _Watchdog:
             if sock is None:
                 return
             self.fired = True
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def cancel(self) -> None:
         with self._lock:
@@ -469,7 +464,7 @@ _in_flight = threading.local()
 def _watched(base: type) -> type:
     """``base`` (a urllib3 connection class) that puts each request under the thread's watchdog."""
 
-    class Watched(base):  # type: ignore[valid-type,misc]
+    class Watched(base):  # type: ignore[misc]
         def request(self, *args: Any, **kwargs: Any) -> None:
             watchdog: _Watchdog | None = getattr(_in_flight, "watchdog", None)
             if watchdog is not None:
@@ -530,7 +525,8 @@ def _default_ca_bundle() -> str | None:
 
 
 def proxy_for(url: str) -> str | None:
-    """The proxy ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` name for ``url``, unless ``NO_PROXY`` exempts it.
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``);
+    None when ``NO_PROXY`` exempts its host or none is set.
 
     Example: with ``HTTPS_PROXY=http://proxy:3128``, ``proxy_for("https://sts.amazonaws.com/")``
     is ``"http://proxy:3128"``.
@@ -568,7 +564,9 @@ def _transport_error(err: BaseException, where: str, url: str, *, timed_out: boo
     if isinstance(err, errors.SSLError):
         return TransportError(f"TLS verification failed for {where}", url=url)
     if isinstance(err, errors.ProxyError):
-        return TransportError(f"could not reach {where} through the proxy ({_connection_reason(err)})", url=url)
+        return TransportError(
+            f"could not reach {where} through the proxy ({_connection_reason(err)})", url=url
+        )
     if isinstance(err, (errors.ProtocolError, OSError)):
         reason = _connection_reason(err)
         if reason == "connection error":

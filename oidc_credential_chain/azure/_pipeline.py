@@ -127,7 +127,9 @@ def build_async_pipeline(**kwargs: Any) -> AsyncPipeline[Any, Any]:
         except ImportError:
             from azure.core.pipeline.transport import AsyncioRequestsTransport
 
-            transport = AsyncioRequestsTransport(session=_session_without_netrc(), session_owner=True, **options)
+            transport = AsyncioRequestsTransport(
+                session=_session_without_netrc(), session_owner=True, **options
+            )
         else:
             transport = _aiohttp_transport(options)
     return AsyncPipeline(transport, policies=policies)
@@ -197,7 +199,9 @@ def _read_chunks(chunks: Any, limit: int, deadline: float, where: str, url: str)
     return b"".join(out)
 
 
-async def send_bounded_async(pipeline: AsyncPipeline[Any, Any], request: Any, budget: float) -> tuple[int, str]:
+async def send_bounded_async(
+    pipeline: AsyncPipeline[Any, Any], request: Any, budget: float
+) -> tuple[int, str]:
     """The asynchronous :func:`send_bounded`: the whole request and read end at the budget."""
     where = describe_url(request.url)
     limit = HttpConfig.max_body

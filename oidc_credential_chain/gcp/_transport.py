@@ -15,13 +15,20 @@ from typing import Any
 
 from google.auth import exceptions, transport
 
-from .._internal.http import HttpClient, HttpResponse, InsecureURLError, TransportError, default_client, describe_url
+from .._internal.http import (
+    HttpClient,
+    HttpResponse,
+    InsecureURLError,
+    TransportError,
+    default_client,
+    describe_url,
+)
 
 #: Statuses that send the client elsewhere; never followed with a subject token or access token.
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-class BoundedResponse(transport.Response):  # type: ignore[misc]
+class BoundedResponse(transport.Response):
     """google-auth's view of an :class:`HttpResponse`."""
 
     def __init__(self, response: HttpResponse) -> None:
@@ -40,7 +47,7 @@ class BoundedResponse(transport.Response):  # type: ignore[misc]
         return self._response.body
 
 
-class BoundedRequest(transport.Request):  # type: ignore[misc]
+class BoundedRequest(transport.Request):
     """``google.auth.transport.Request`` that refuses redirects and plain http off loopback.
 
     Example::
@@ -66,9 +73,9 @@ class BoundedRequest(transport.Request):  # type: ignore[misc]
             # google-auth retries token requests itself: one attempt here, under the budget.
             response = client.request(method, url, headers=headers, data=data, retry=False)
         except (InsecureURLError, TransportError) as err:
-            raise exceptions.TransportError(str(err)) from None
+            raise exceptions.TransportError(str(err)) from None  # type: ignore[no-untyped-call]
         if response.status in REDIRECTS:
-            raise exceptions.TransportError(
+            raise exceptions.TransportError(  # type: ignore[no-untyped-call]
                 f"{describe_url(url)} answered HTTP {response.status} (a redirect); redirects are never "
                 "followed on requests that carry a token"
             )

@@ -23,8 +23,8 @@ from ..jwt import format_claims
 from ..providers.base import FetchContext
 from ..providers.registry import get_provider, parse_spec
 from ..spec import Spec, split_spec
-from .errors import ExchangeRefreshError
 from ._transport import BoundedRequest
+from .errors import ExchangeRefreshError
 from .supplier import SpecSubjectTokenSupplier
 
 _log = get_logger("gcp")
@@ -200,7 +200,9 @@ def _require_https(name: str, url: str) -> None:
     try:
         check_url_security(url)
     except InsecureURLError as err:
-        raise ConfigurationError(f"{name}: {err}; the subject token would cross the network in clear text") from None
+        raise ConfigurationError(
+            f"{name}: {err}; the subject token would cross the network in clear text"
+        ) from None
 
 
 def credentials(

@@ -29,7 +29,15 @@ CLIENT = "11111111-1111-1111-1111-111111111111"
 @pytest.fixture(autouse=True)
 def _budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_TIMEOUT", "5")
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     reset_default_client()
 
@@ -43,7 +51,9 @@ def flooding() -> Iterator[HostileServer]:
 # --- size caps -------------------------------------------------------------------------------
 
 
-def test_a_flooding_idp_is_cut_off_at_the_cap(flooding: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_flooding_idp_is_cut_off_at_the_cap(
+    flooding: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f"{flooding.url}/token?api-version=2.0")
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token")
 
@@ -54,7 +64,9 @@ def test_a_flooding_idp_is_cut_off_at_the_cap(flooding: HostileServer, monkeypat
     assert flooding.sent < STOPPED_EARLY
 
 
-def test_a_flooding_sts_is_cut_off_at_the_cap(flooding: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_flooding_sts_is_cut_off_at_the_cap(
+    flooding: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import boto3
 
     import oidc_credential_chain.aws as aws
@@ -73,13 +85,17 @@ def test_a_flooding_sts_is_cut_off_at_the_cap(flooding: HostileServer, monkeypat
     assert flooding.sent < STOPPED_EARLY * len(flooding.requests)
 
 
-def test_a_flooding_entra_is_cut_off_at_the_cap(flooding: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_flooding_entra_is_cut_off_at_the_cap(
+    flooding: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from azure.core.exceptions import ClientAuthenticationError
 
     from oidc_credential_chain.azure import OIDCCredential
 
     monkeypatch.setenv("ID_TOKEN", unsigned_jwt(aud="api://AzureADTokenExchange"))
-    credential = OIDCCredential("oidc/env/ID_TOKEN", tenant_id=TENANT, client_id=CLIENT, authority=flooding.url)
+    credential = OIDCCredential(
+        "oidc/env/ID_TOKEN", tenant_id=TENANT, client_id=CLIENT, authority=flooding.url
+    )
 
     with pytest.raises(ClientAuthenticationError) as info:
         credential.get_token("https://cognitiveservices.azure.com/.default")
@@ -89,7 +105,9 @@ def test_a_flooding_entra_is_cut_off_at_the_cap(flooding: HostileServer, monkeyp
     assert flooding.sent < STOPPED_EARLY * len(flooding.requests)
 
 
-def test_a_flooding_buildkite_agent_is_stopped_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_flooding_buildkite_agent_is_stopped_at_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     marker = tmp_path / "finished"
@@ -169,7 +187,9 @@ def test_entra_token_requests_never_carry_netrc_credentials(
     refusal = json.dumps({"error": "invalid_client", "error_description": "AADSTS700016: no"}).encode()
     monkeypatch.setenv("ID_TOKEN", unsigned_jwt(aud="api://AzureADTokenExchange"))
     with HostileServer(Answer(400, refusal, {"Content-Type": "application/json"})) as server:
-        credential = OIDCCredential("oidc/env/ID_TOKEN", tenant_id=TENANT, client_id=CLIENT, authority=server.url)
+        credential = OIDCCredential(
+            "oidc/env/ID_TOKEN", tenant_id=TENANT, client_id=CLIENT, authority=server.url
+        )
         with pytest.raises(ClientAuthenticationError, match="AADSTS700016"):
             credential.get_token("https://cognitiveservices.azure.com/.default")
 

@@ -8,8 +8,7 @@ import pytest
 from google.auth import exceptions
 from google.auth.transport.requests import Request
 
-from oidc_credential_chain import ConfigurationError, ExchangeError
-from oidc_credential_chain import gcp
+from oidc_credential_chain import ConfigurationError, ExchangeError, gcp
 from tests.security.hostile import Answer, HostileServer
 from tests.security.test_budgets import unsigned_jwt
 
@@ -42,11 +41,14 @@ def test_a_redirect_from_google_sts_is_not_followed(status: int) -> None:
 
 def test_a_plain_http_token_url_off_loopback_is_refused() -> None:
     with pytest.raises(ConfigurationError) as info:
-        gcp.credentials(token="oidc/env/ID_TOKEN", audience=AUDIENCE, token_url="http://sts.example.invalid/v1/token")
+        gcp.credentials(
+            token="oidc/env/ID_TOKEN", audience=AUDIENCE, token_url="http://sts.example.invalid/v1/token"
+        )
 
     assert str(info.value) == (
         "token_url: refusing http URL http://sts.example.invalid/v1/token: https is required except for "
-        "loopback and the link-local metadata endpoints; the subject token would cross the network in clear text"
+        "loopback and the link-local metadata endpoints; the subject token would cross the network in "
+        "clear text"
     )
 
 

@@ -251,4 +251,3 @@ class OIDCCredential:
         except AzureError as err:
             raise unreachable_error(exchange, err, self._budget) from None
         return read_token_response(exchange, status, text)
-
