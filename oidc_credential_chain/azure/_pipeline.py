@@ -164,26 +164,59 @@ def send_bounded(pipeline: Pipeline[Any, Any], request: Any, budget: float) -> t
     """``(status, body text)`` of one token request, within ``budget`` seconds and 1 MiB.
 
     The body is streamed and read in small pieces until the deadline (azure-core's read
-    timeout bounds each socket read, not the answer), and refused past the cap unread.
-    Raises an azure-core ``AzureError`` for every failure.
+    timeout bounds each socket read, not the answer), and refused past the cap unread.  A
+    connection broken mid-body is retried within the budget, as azure-core retries it when
+    it reads the body itself.  Raises an azure-core ``AzureError`` for every failure.
 
     Example: ``status, text = send_bounded(build_pipeline(), token_request(exchange), 30)``.
     """
+    from azure.core.exceptions import AzureError
+
     deadline = clock.mono() + budget
-    response = pipeline.run(request, stream=True, retry_on_methods=RETRY_ON_METHODS).http_response
     where = describe_url(request.url)
     limit = HttpConfig.max_body
+    attempts = max(1, HttpConfig.from_env().attempts)
+    attempt = 0
+    while True:
+        attempt += 1
+        response = pipeline.run(request, stream=True, retry_on_methods=RETRY_ON_METHODS).http_response
+        try:
+            raw = getattr(getattr(response, "internal_response", None), "raw", None)
+            if raw is not None and hasattr(raw, "read1"):
+                body = read_body(raw, limit, deadline, where, request.url)
+            else:
+                body = _read_chunks(response.iter_bytes(), limit, deadline, where, request.url)
+        except (TransportError, AzureError) as err:
+            if not _broken_mid_body(err) or attempt >= attempts or clock.mono() >= deadline:
+                raise _service_error(err) if isinstance(err, TransportError) else err from None
+            continue
+        finally:
+            response.close()
+        text = body.decode("utf-8", "replace")
+        _check_json(response.headers.get("Content-Type", ""), text)
+        return response.status_code, text
+
+
+def _broken_mid_body(err: Exception) -> bool:
+    if isinstance(err, TransportError):
+        text = str(err)
+        return err.retryable and not text.startswith("timed out")
+    return not isinstance(err, asyncio.TimeoutError)
+
+
+def _check_json(content_type: str, text: str) -> None:
+    """Refuse a JSON answer that does not parse, as azure-core's ContentDecodePolicy does (the
+    body is not shown: it may echo the assertion)."""
+    if "json" not in content_type.lower() or not text.strip():
+        return
+    import json
+
+    from azure.core.exceptions import DecodeError
+
     try:
-        raw = getattr(getattr(response, "internal_response", None), "raw", None)
-        if raw is not None and hasattr(raw, "read1"):
-            body = read_body(raw, limit, deadline, where, request.url)
-        else:
-            body = _read_chunks(response.iter_bytes(), limit, deadline, where, request.url)
-    except TransportError as err:
-        raise _service_error(err) from None
-    finally:
-        response.close()
-    return response.status_code, body.decode("utf-8", "replace")
+        json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise DecodeError(f"JSON is invalid: {type(err).__name__}") from None
 
 
 def _read_chunks(chunks: Any, limit: int, deadline: float, where: str, url: str) -> bytes:
@@ -207,6 +240,18 @@ async def send_bounded_async(
     limit = HttpConfig.max_body
 
     async def exchange() -> tuple[int, str]:
+        from azure.core.exceptions import AzureError
+
+        attempts = max(1, HttpConfig.from_env().attempts)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await exchange_once()
+            except (TransportError, AzureError) as err:
+                if not _broken_mid_body(err) or attempt >= attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def exchange_once() -> tuple[int, str]:
         run = await pipeline.run(request, stream=True, retry_on_methods=RETRY_ON_METHODS)
         response = run.http_response
         out: list[bytes] = []
@@ -221,7 +266,9 @@ async def send_bounded_async(
                 out.append(chunk)
         finally:
             await response.close() if asyncio.iscoroutinefunction(response.close) else response.close()
-        return response.status_code, b"".join(out).decode("utf-8", "replace")
+        text = b"".join(out).decode("utf-8", "replace")
+        _check_json(response.headers.get("Content-Type", ""), text)
+        return response.status_code, text
 
     try:
         return await asyncio.wait_for(exchange(), budget)
