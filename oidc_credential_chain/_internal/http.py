@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import email.utils
 import ipaddress
 import json
@@ -29,7 +30,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -301,30 +302,27 @@ class HttpClient:
             connect=min(self.config.connect_timeout, remaining),
             read=min(self.config.read_timeout, remaining),
         )
-        watchdog = _Watchdog(clock.mono() + remaining)
-        _in_flight.watchdog = watchdog
         raw: urllib3.BaseHTTPResponse | None = None
-        try:
-            raw = manager.urlopen(
-                method,
-                url,
-                body=prepared.body,
-                headers=prepared.headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                timeout=timeout,
-            )
-            body = read_capped(raw, self.config.max_body, watchdog.deadline, where, url)
-        except urllib3.exceptions.HTTPError as err:
-            raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
-        except OSError as err:  # raised by http.client below urllib3 while reading
-            raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
-        finally:
-            _in_flight.watchdog = None
-            watchdog.cancel()
-            if raw is not None:
-                raw.release_conn()
+        with watch_deadline(clock.mono() + remaining) as watchdog:
+            try:
+                raw = manager.urlopen(
+                    method,
+                    url,
+                    body=prepared.body,
+                    headers=prepared.headers,
+                    redirect=False,
+                    retries=False,
+                    preload_content=False,
+                    timeout=timeout,
+                )
+                body = read_capped(raw, self.config.max_body, watchdog.deadline, where, url)
+            except urllib3.exceptions.HTTPError as err:
+                raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
+            except OSError as err:  # raised by http.client below urllib3 while reading
+                raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
+            finally:
+                if raw is not None:
+                    raw.release_conn()
         headers_out = {k.lower(): v for k, v in raw.headers.items()}
         return HttpResponse(status=raw.status, headers=headers_out, body=body, url=url)
 
@@ -468,6 +466,9 @@ def _watched(base: type) -> type:
         def request(self, *args: Any, **kwargs: Any) -> None:
             watchdog: _Watchdog | None = getattr(_in_flight, "watchdog", None)
             if watchdog is not None:
+                if clock.mono() >= watchdog.deadline:
+                    # A retry (azure-core's) after the deadline: nothing left to wait for.
+                    raise TimeoutError("the time budget is spent")
                 watchdog.watch(self)
             super().request(*args, **kwargs)
 
@@ -489,8 +490,10 @@ def _manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManager:
         return manager
 
 
-def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManager:
-    import urllib3
+@functools.cache
+def watched_pool_classes() -> dict[str, type]:
+    """urllib3 pool classes (for ``PoolManager.pool_classes_by_scheme``) whose connections put
+    every request under the watchdog of :func:`watch_deadline`, when one is set."""
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     class Pool(HTTPConnectionPool):
@@ -498,6 +501,29 @@ def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManage
 
     class TlsPool(HTTPSConnectionPool):
         ConnectionCls = _watched(HTTPSConnectionPool.ConnectionCls)
+
+    return {"http": Pool, "https": TlsPool}
+
+
+@contextlib.contextmanager
+def watch_deadline(deadline: float) -> Iterator[_Watchdog]:
+    """Requests this thread sends through :func:`watched_pool_classes` pools have their socket
+    shut at ``deadline`` (``clock.mono()`` scale), wherever they are blocked.
+
+    Example: ``with watch_deadline(clock.mono() + 5): pipeline.run(request)``.
+    """
+    previous = getattr(_in_flight, "watchdog", None)
+    watchdog = _Watchdog(deadline)
+    _in_flight.watchdog = watchdog
+    try:
+        yield watchdog
+    finally:
+        _in_flight.watchdog = previous
+        watchdog.cancel()
+
+
+def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManager:
+    import urllib3
 
     options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle or _default_ca_bundle()}
     manager: urllib3.PoolManager
@@ -511,7 +537,7 @@ def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManage
             proxy_headers = urllib3.make_headers(proxy_basic_auth=credentials)
         bare = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
         manager = urllib3.ProxyManager(bare, num_pools=8, maxsize=4, proxy_headers=proxy_headers, **options)
-    manager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+    manager.pool_classes_by_scheme = watched_pool_classes()
     return manager
 
 

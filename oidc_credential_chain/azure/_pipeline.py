@@ -18,7 +18,15 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .._internal import clock
-from .._internal.http import HttpConfig, TransportError, describe_url, proxy_for, read_body
+from .._internal.http import (
+    HttpConfig,
+    TransportError,
+    describe_url,
+    proxy_for,
+    read_body,
+    watch_deadline,
+    watched_pool_classes,
+)
 
 if TYPE_CHECKING:
     from azure.core.pipeline import AsyncPipeline, Pipeline
@@ -99,12 +107,30 @@ def build_pipeline(**kwargs: Any) -> Pipeline[Any, Any]:
 
 
 def _session_without_netrc() -> Any:
+    """A requests session for token requests: no ~/.netrc, environment proxies, watched sockets."""
     import requests
+    from urllib3.util.retry import Retry
 
     session = requests.Session()
     # requests adds ~/.netrc Basic auth only when no auth is set: a no-op auth keeps it out of
     # token requests while trust_env still brings the environment's proxies.
     session.auth = _keep_request
+    # What azure-core's own session set-up does (no urllib3 retries or redirects: the pipeline's
+    # policies decide), with pools whose sockets the deadline watchdog can shut.
+    adapter = requests.adapters.HTTPAdapter(
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False)
+    )
+    adapter.poolmanager.pool_classes_by_scheme = watched_pool_classes()
+    make_proxy_manager = adapter.proxy_manager_for
+
+    def proxy_manager_for(proxy: str, **kwargs: Any) -> Any:
+        manager = make_proxy_manager(proxy, **kwargs)
+        manager.pool_classes_by_scheme = watched_pool_classes()
+        return manager
+
+    adapter.proxy_manager_for = proxy_manager_for  # type: ignore[method-assign]
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
     return session
 
 
@@ -170,12 +196,20 @@ def send_bounded(pipeline: Pipeline[Any, Any], request: Any, budget: float) -> t
 
     Example: ``status, text = send_bounded(build_pipeline(), token_request(exchange), 30)``.
     """
-    from azure.core.exceptions import AzureError
-
     deadline = clock.mono() + budget
     where = describe_url(request.url)
     limit = HttpConfig.max_body
     attempts = max(1, HttpConfig.from_env().attempts)
+    # The watchdog bounds the wait for the status line and headers too (our own sessions' pools).
+    with watch_deadline(deadline):
+        return _send_until_read(pipeline, request, deadline, where, limit, attempts)
+
+
+def _send_until_read(
+    pipeline: Pipeline[Any, Any], request: Any, deadline: float, where: str, limit: int, attempts: int
+) -> tuple[int, str]:
+    from azure.core.exceptions import AzureError
+
     attempt = 0
     while True:
         attempt += 1

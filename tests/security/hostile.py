@@ -47,6 +47,14 @@ class Drip:
 
 
 @dataclasses.dataclass
+class HeaderDrip:
+    """A status line, then one header byte every ``interval`` s (``count`` of them): the headers never end."""
+
+    count: int = 40
+    interval: float = 0.5
+
+
+@dataclasses.dataclass
 class Flood:
     """A ``size``-byte answer sent as fast as the client reads it (``prefix`` first)."""
 
@@ -65,7 +73,7 @@ class Answer:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-Behaviour = Drip | Flood | Answer
+Behaviour = Drip | HeaderDrip | Flood | Answer
 
 
 class HostileServer:
@@ -137,6 +145,14 @@ class HostileServer:
         if isinstance(behaviour, Answer):
             head = _head(behaviour.status, len(behaviour.body), behaviour.headers)
             conn.sendall(head + behaviour.body)
+            return
+        if isinstance(behaviour, HeaderDrip):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            for _ in range(behaviour.count):
+                if self._stop.wait(behaviour.interval) or time.monotonic() - started > MAX_SECONDS:
+                    return
+                conn.sendall(b"a")
+                self._count(1)
             return
         if isinstance(behaviour, Drip):
             conn.sendall(_head(behaviour.status, behaviour.length, {"Content-Type": behaviour.content_type}))

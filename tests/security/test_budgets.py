@@ -1,7 +1,7 @@
 """Time budgets hold against servers that drip their answers.
 
 A 2 s budget (``OIDC_CREDENTIAL_CHAIN_TIMEOUT``) and a server that promises 64 KiB and
-sends one byte every half second: every path returns its documented error within the
+sends one byte every half second, or sends its headers one byte every half second: every path returns its documented error within the
 budget plus a second of slack (asserted with generous room for a loaded machine), where
 reading until the drip ends would take ten seconds or more.
 """
@@ -17,7 +17,7 @@ import pytest
 
 from oidc_credential_chain import ExchangeError, TokenFetchError, get_id_token
 from oidc_credential_chain._internal.http import reset_default_client
-from tests.security.hostile import Drip, HostileServer, seconds
+from tests.security.hostile import Drip, HeaderDrip, HostileServer, seconds
 
 BUDGET = 2.0
 #: The documented behaviour is budget + 1 s; the assertion leaves room for a loaded machine.
@@ -40,9 +40,11 @@ def _budget(monkeypatch: pytest.MonkeyPatch) -> None:
     reset_default_client()
 
 
-@pytest.fixture
-def dripping() -> Iterator[HostileServer]:
-    with HostileServer(DRIP) as server:
+@pytest.fixture(params=["body", "headers"])
+def dripping(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
+    """A server dripping its body (after complete headers), or its headers (which never end)."""
+    behaviour = DRIP if request.param == "body" else HeaderDrip(count=DRIP.count, interval=DRIP.interval)
+    with HostileServer(behaviour) as server:
         yield server
 
 
@@ -79,10 +81,11 @@ def test_sts_drip(dripping: HostileServer, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", dripping.url)
     aws.install()
 
-    result, elapsed = seconds(lambda: boto3.client("s3").meta.events and boto3.Session().get_credentials())
+    result, elapsed = seconds(lambda: boto3.Session().get_credentials())
 
     assert isinstance(result, ExchangeError), repr(result)
     assert "could not reach AWS STS" in str(result)
+    assert "timeout" in str(result).lower(), str(result)
     assert elapsed < CEILING
 
 
@@ -104,3 +107,23 @@ def test_entra_drip(dripping: HostileServer, monkeypatch: pytest.MonkeyPatch) ->
     assert isinstance(result, ClientAuthenticationError), repr(result)
     assert isinstance(result, ExchangeError)
     assert elapsed < CEILING
+
+
+async def test_async_entra_drip(dripping: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from oidc_credential_chain.azure.aio import OIDCCredential
+
+    monkeypatch.setenv("ID_TOKEN", unsigned_jwt(aud="api://AzureADTokenExchange"))
+    started = time.monotonic()
+    async with OIDCCredential(
+        "oidc/env/ID_TOKEN",
+        tenant_id="00000000-0000-0000-0000-000000000000",
+        client_id="11111111-1111-1111-1111-111111111111",
+        authority=dripping.url,
+    ) as credential:
+        with pytest.raises(ClientAuthenticationError) as info:
+            await credential.get_token("https://cognitiveservices.azure.com/.default")
+
+    assert isinstance(info.value, ExchangeError)
+    assert time.monotonic() - started < CEILING
