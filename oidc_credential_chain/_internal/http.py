@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import email.utils
+import functools
 import ipaddress
 import json
 import math

@@ -1,9 +1,9 @@
 """Time budgets hold against servers that drip their answers.
 
-A 2 s budget (``OIDC_CREDENTIAL_CHAIN_TIMEOUT``) and a server that promises 64 KiB and
-sends one byte every half second, or sends its headers one byte every half second: every path returns its documented error within the
-budget plus a second of slack (asserted with generous room for a loaded machine), where
-reading until the drip ends would take ten seconds or more.
+A 2 s budget (``OIDC_CREDENTIAL_CHAIN_TIMEOUT``) and a server that promises 64 KiB and sends
+one byte every half second (or sends its headers that way): every path returns its documented
+error within the budget plus a second of slack (asserted with generous room for a loaded
+machine), where reading until the drip ends would take ten seconds or more.
 """
 
 from __future__ import annotations
