@@ -541,6 +541,7 @@ def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManage
     return manager
 
 
+@functools.cache
 def _default_ca_bundle() -> str | None:
     # certifi's bundle when installed (what requests and botocore trust), else the system store.
     try:

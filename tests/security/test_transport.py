@@ -6,6 +6,7 @@ hand the kernel only what fits in socket buffers, far less than the flood.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -228,6 +229,20 @@ def test_environment_proxies_carry_idp_requests(monkeypatch: pytest.MonkeyPatch)
         assert get_id_token("oidc/github/sts.amazonaws.com") == token
 
     assert proxy.requests[0].target.startswith("http://127.0.0.1:9/token?api-version=2.0")
+
+
+def test_proxy_credentials_go_to_the_proxy_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = unsigned_jwt(aud="sts.amazonaws.com")
+    with HostileServer(Answer(200, json.dumps({"value": token}).encode())) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://proxy%40user:s%3Acret@127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/token?api-version=2.0")
+        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token")
+
+        assert get_id_token("oidc/github/sts.amazonaws.com") == token
+
+    expected = "Basic " + base64.b64encode(b"proxy@user:s:cret").decode()
+    assert proxy.requests[0].headers["proxy-authorization"] == expected
+    assert proxy.requests[0].headers["authorization"] == "Bearer request-token"
 
 
 def test_no_proxy_exempts_a_host(monkeypatch: pytest.MonkeyPatch) -> None:
