@@ -10,9 +10,10 @@ Each round starts three fresh interpreters, in a shuffled order, that each run
 - ``ours, HTTP IdP``: ``AWS_WEB_IDENTITY_TOKEN=oidc/github/sts.amazonaws.com`` (GitHub
   Actions' token endpoint emulator).
 
-The package's bytecode is compiled first (as installing a wheel does).  CPU (user + system) and peak RSS of each child come from ``os.wait4``; the table prints the
-medians and the paired ratios against ``native``.  Usage: ``python bench/oneshot_cost.py
-[--rounds N]`` (``--quick``: 5 rounds).
+The package's bytecode is compiled first (as installing a wheel does).  CPU (user + system)
+and peak RSS of each child come from ``os.wait4``; the table prints the medians and the
+paired ratios against ``native``.  Usage: ``python bench/oneshot_cost.py [--rounds N]``
+(``--quick``: 5 rounds).
 """
 
 from __future__ import annotations
