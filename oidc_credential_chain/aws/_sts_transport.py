@@ -96,4 +96,7 @@ def use_bounded_sender(client: Any, package: str, config: HttpConfig, ca_bundle:
     if endpoint is None or not hasattr(endpoint, "http_session"):
         _log.debug("botocore's STS endpoint has no http_session; keeping botocore's sender")
         return
+    if type(endpoint).__module__.startswith("aiobotocore"):
+        # aiobotocore awaits its sender: it keeps its own (bounded per read by the timeouts above).
+        return
     endpoint.http_session = BoundedStsSession(package, config, ca_bundle=ca_bundle)
