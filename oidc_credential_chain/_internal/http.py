@@ -525,7 +525,10 @@ def watch_deadline(deadline: float) -> Iterator[_Watchdog]:
 def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManager:
     import urllib3
 
-    options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle or _default_ca_bundle()}
+    trust = ca_bundle or _default_ca_bundle()
+    # A directory of hashed certificates (c_rehash), as requests accepts in REQUESTS_CA_BUNDLE, or a file.
+    where = "ca_cert_dir" if trust is not None and os.path.isdir(trust) else "ca_certs"
+    options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", where: trust}
     manager: urllib3.PoolManager
     if proxy is None:
         manager = urllib3.PoolManager(num_pools=8, maxsize=4, **options)

@@ -237,3 +237,30 @@ def test_an_oversized_body_is_refused_and_not_retried(start_recorder: Callable[.
     assert str(info.value) == f"the response from {server.url}/x is larger than 1024 bytes; refused"
     assert not info.value.retryable
     assert server.count() == 1
+
+
+def test_requests_ca_bundle_is_trusted_as_requests_trusted_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import ssl
+
+    import trustme
+
+    from oidc_credential_chain.testing import EmulatorServer
+
+    class Ok(EmulatorServer):
+        def handle(self, request: Any) -> Response:
+            return Response(200, "ok")
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with Ok(ssl_context=context) as server:
+        url = f"https://127.0.0.1:{server.port}/x"
+        with pytest.raises(TransportError, match="TLS verification failed"):
+            HttpClient(HttpConfig(attempts=1)).request("GET", url)
+
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        assert HttpClient(HttpConfig(attempts=1)).request("GET", url).text == "ok"
