@@ -1,39 +1,53 @@
-"""A small HTTP transport with bounded time, retries and the library's safety rules.
+"""A small HTTP transport with bounded time and size, retries and the library's safety rules.
 
 Rules applied to every request: TLS verification on; ``https`` required except for
-loopback and the link-local metadata endpoints; redirects never followed; connection
-errors, 5xx and 429 retried with exponential backoff and full jitter (``Retry-After``
-honoured) within an overall deadline; other 4xx returned at once.  ``requests`` is
-imported on first use so that importing the package stays cheap.
+loopback and the link-local metadata endpoints; redirects never followed; ``~/.netrc``
+never consulted; connection errors, 5xx and 429 retried with exponential backoff and full
+jitter (``Retry-After`` honoured) within an overall deadline; other 4xx returned at once.
+
+Time: each attempt runs under the overall deadline.  Sockets time out at the time left,
+bodies are read in small pieces with the deadline checked after each, and a watchdog shuts
+the socket when the deadline passes, so a server that drips its headers or body cannot
+hold a call past the budget.  Size: bodies over ``max_body`` (1 MiB) are refused and the
+rest is not read.
+
+Built on urllib3 (already loaded by botocore) and imported on first use, so importing the
+package stays cheap.  ``HTTP(S)_PROXY``/``NO_PROXY`` are read from the environment (as
+``urllib.request`` reads them) for every request except the metadata endpoints'.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email.utils
+import functools
 import ipaddress
 import json
 import math
 import os
 import random
+import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from ..lifecycle import Owned, reset_after_fork
 from . import clock
 from .log import get_logger
 
 if TYPE_CHECKING:
-    import requests
+    import urllib3
 
 _log = get_logger("http")
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Per-attempt timeouts never drop below this, so a nearly spent deadline still sends a real request.
 _MIN_TIMEOUT = 0.05
+#: Bodies are read at most this many bytes per socket read, so the deadline is checked often.
+READ_SIZE = 16 * 1024
 
 
 def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -198,28 +212,6 @@ class HttpClient:
     def __init__(self, config: HttpConfig | None = None, *, ca_bundle: str | None = None) -> None:
         self.config = config or HttpConfig.from_env()
         self._ca_bundle = ca_bundle or os.environ.get("OIDC_CREDENTIAL_CHAIN_CA_BUNDLE") or None
-        self._local = threading.local()
-        reset_after_fork(self)
-
-    def after_fork_in_child(self) -> None:
-        """A forked child opens its own connections: a pooled socket is never shared with the parent."""
-        self._local = threading.local()
-
-    def _session(self, *, direct: bool) -> requests.Session:
-        attr = "direct" if direct else "proxied"
-        session: requests.Session | None = getattr(self._local, attr, None)
-        if session is None:
-            import requests
-
-            session = requests.Session()
-            # trust_env=False ignores HTTP(S)_PROXY, which must never see metadata-server traffic.
-            session.trust_env = not direct
-            # Redirects are refused by allow_redirects=False on every request.  (max_redirects=0
-            # would not do it: requests then raises TooManyRedirects on any 3xx, even unfollowed.)
-            # A no-op auth keeps requests from replacing our Authorization header with ~/.netrc entries.
-            session.auth = _keep_headers
-            setattr(self._local, attr, session)
-        return session
 
     def request(
         self,
@@ -233,17 +225,21 @@ class HttpClient:
         direct: bool = False,
         retry: bool = True,
         verify: bool | str | None = None,
+        deadline: float | None = None,
     ) -> HttpResponse:
         """Send one logical request, retrying transient failures within the deadline.
 
         Returns the final response (any status); raises :class:`TransportError` when no
-        response could be obtained.  ``direct=True`` bypasses proxies.
+        response could be obtained.  ``direct=True`` bypasses proxies.  ``deadline`` (on
+        :func:`clock.mono`'s scale) shortens the configured budget for callers with their own.
         """
         check_url_security(url, allow_http=allow_http)
         config = self.config
-        deadline = clock.mono() + config.total_timeout
+        own_deadline = clock.mono() + config.total_timeout
+        deadline = own_deadline if deadline is None else min(deadline, own_deadline)
         attempts = config.attempts if retry else 1
         where = describe_url(url)
+        prepared = _prepare(url, headers, params, data)
         attempt = 1
         while True:
             # The first attempt always runs; later ones only start when the deadline leaves
@@ -251,7 +247,7 @@ class HttpClient:
             remaining = max(deadline - clock.mono(), _MIN_TIMEOUT)
             started = time.perf_counter()
             try:
-                response = self._send_once(method, url, headers, params, data, direct, remaining, verify)
+                response = self._send_once(method, prepared, direct, remaining, verify)
             except TransportError as err:
                 _log.debug("%s %s failed on attempt %d: %s", method, where, attempt, err)
                 delay = config.backoff(attempt)
@@ -276,89 +272,360 @@ class HttpClient:
             time.sleep(delay)
             attempt += 1
 
+    def _verify_path(self, verify: bool | str | None, direct: bool) -> str | None:
+        """The CA bundle to trust (None: the default store).  TLS verification is never turned off."""
+        chosen = verify if isinstance(verify, str) else self._ca_bundle
+        if chosen is None and not direct:
+            # requests honoured these for proxied traffic; users who set them keep their trust store.
+            chosen = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+        if chosen is not None and not os.path.exists(chosen):
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"the CA bundle {chosen!r} does not exist; fix OIDC_CREDENTIAL_CHAIN_CA_BUNDLE"
+            )
+        return chosen
+
     def _send_once(
         self,
         method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        params: Mapping[str, str] | None,
-        data: Mapping[str, str] | bytes | None,
+        prepared: _Prepared,
         direct: bool,
         remaining: float,
         verify: bool | str | None,
     ) -> HttpResponse:
-        import requests
+        import urllib3
 
-        session = self._session(direct=direct)
-        timeout = (min(self.config.connect_timeout, remaining), min(self.config.read_timeout, remaining))
+        url = prepared.url
         where = describe_url(url)
-        verify_arg: bool | str = verify if verify is not None else (self._ca_bundle or True)
-        if verify_arg is False:
-            verify_arg = True  # TLS verification is never turned off.
-        if isinstance(verify_arg, str) and not os.path.exists(verify_arg):
-            from ..errors import ConfigurationError
-
-            raise ConfigurationError(
-                f"the CA bundle {verify_arg!r} does not exist; fix OIDC_CREDENTIAL_CHAIN_CA_BUNDLE"
-            )
-        try:
-            raw = session.request(
-                method,
-                url,
-                headers=dict(headers or {}),
-                params=dict(params) if params else None,
-                data=data,
-                timeout=timeout,
-                allow_redirects=False,
-                verify=verify_arg,
-                stream=True,
-            )
+        manager = _manager(None if direct else proxy_for(url), self._verify_path(verify, direct))
+        timeout = urllib3.Timeout(
+            connect=min(self.config.connect_timeout, remaining),
+            read=min(self.config.read_timeout, remaining),
+        )
+        raw: urllib3.BaseHTTPResponse | None = None
+        with watch_deadline(clock.mono() + remaining) as watchdog:
             try:
-                body = _read_body(raw, self.config.max_body, clock.mono() + remaining, where, url)
+                raw = manager.urlopen(
+                    method,
+                    url,
+                    body=prepared.body,
+                    headers=prepared.headers,
+                    redirect=False,
+                    retries=False,
+                    preload_content=False,
+                    timeout=timeout,
+                )
+                body = read_capped(raw, self.config.max_body, watchdog.deadline, where, url)
+            except urllib3.exceptions.HTTPError as err:
+                raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
+            except OSError as err:  # raised by http.client below urllib3 while reading
+                raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
             finally:
-                raw.close()
-        except requests.exceptions.SSLError:
-            raise TransportError(f"TLS verification failed for {where}", url=url) from None
-        except requests.exceptions.ConnectTimeout:
-            raise TransportError(f"timed out connecting to {where}", url=url) from None
-        except (requests.exceptions.ReadTimeout, requests.exceptions.Timeout):
-            raise TransportError(f"timed out waiting for {where}", url=url) from None
-        except requests.exceptions.ConnectionError as err:
-            reason = _connection_reason(err)
-            if reason == "read timed out":  # a stalled body surfaces as a ConnectionError
-                raise TransportError(f"timed out waiting for {where}", url=url) from None
-            raise TransportError(f"could not reach {where} ({reason})", url=url) from None
-        except requests.exceptions.ChunkedEncodingError:
-            raise TransportError(f"the connection to {where} broke off mid-response", url=url) from None
-        except requests.exceptions.RequestException as err:
-            raise TransportError(f"request to {where} failed ({type(err).__name__})", url=url) from None
+                if raw is not None:
+                    raw.release_conn()
         headers_out = {k.lower(): v for k, v in raw.headers.items()}
-        return HttpResponse(status=raw.status_code, headers=headers_out, body=body, url=url)
+        return HttpResponse(status=raw.status, headers=headers_out, body=body, url=url)
 
 
-def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
-    return request
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
 
 
-def _read_body(raw: requests.Response, limit: int, deadline: float, where: str, url: str) -> bytes:
-    # The read timeout bounds each socket read, not the whole body: a server dripping bytes
-    # is cut off at the deadline too.
+def _prepare(
+    url: str,
+    headers: Mapping[str, str] | None,
+    params: Mapping[str, str] | None,
+    data: Mapping[str, str] | bytes | None,
+) -> _Prepared:
+    out = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
+    out.update(headers or {})
+    if params:
+        url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(dict(params))}"
+    body: bytes | None
+    if isinstance(data, Mapping):
+        body = urlencode(dict(data)).encode("ascii")
+        if not any(name.lower() == "content-type" for name in out):
+            out["Content-Type"] = "application/x-www-form-urlencoded"
+    else:
+        body = data
+    return _Prepared(url, out, body)
+
+
+def _user_agent() -> str:
+    from .. import __version__
+
+    return f"oidc-credential-chain/{__version__}"
+
+
+def read_capped(raw: Any, limit: int, deadline: float, where: str, url: str) -> bytes:
+    """The body of a urllib3 response, refused past ``limit`` bytes or the ``deadline``.
+
+    Reads at most :data:`READ_SIZE` bytes per socket read, each with the socket's timeout
+    set to the time left, and checks the deadline after each: a server dripping a byte at a
+    time is cut off at the deadline, and a flood is cut off one read past the limit.
+
+    Example: ``read_capped(urllib3_response, 1 << 20, clock.mono() + 5, "https://h/p", url)``.
+    """
     chunks: list[bytes] = []
     size = 0
-    for chunk in raw.iter_content(chunk_size=64 * 1024):
-        chunks.append(chunk)
-        size += len(chunk)
-        if clock.mono() > deadline:
+    while True:
+        left = deadline - clock.mono()
+        if left <= 0:
+            _close_quietly(raw)
             raise TransportError(f"timed out reading the response from {where}", url=url)
+        _set_socket_timeout(raw, left)
+        chunk = raw.read1(READ_SIZE, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
         if size > limit:
+            _close_quietly(raw)
             raise TransportError(
                 f"the response from {where} is larger than {limit} bytes; refused", url=url, retryable=False
             )
-    return b"".join(chunks)
+        chunks.append(chunk)
 
 
-def _connection_reason(err: Exception) -> str:
-    text = str(err)
+def read_body(raw: Any, limit: int, deadline: float, where: str, url: str) -> bytes:
+    """:func:`read_capped` for a urllib3 response another library opened (azure-core's requests
+    transport), under a watchdog, with every failure a :class:`TransportError`."""
+    import urllib3
+
+    watchdog = _Watchdog(deadline)
+    watchdog.watch(getattr(raw, "connection", None))
+    try:
+        return read_capped(raw, limit, deadline, where, url)
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        raise _transport_error(err, where, url, timed_out=watchdog.fired) from None
+    finally:
+        watchdog.cancel()
+
+
+def _set_socket_timeout(raw: Any, seconds: float) -> None:
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(min(seconds, sock.gettimeout() or seconds))
+
+
+def _close_quietly(raw: Any) -> None:
+    # Closing (not draining) the response drops the connection: nothing more is read.
+    with contextlib.suppress(Exception):  # best effort on a connection being abandoned
+        raw.close()
+
+
+class _Watchdog:
+    """Shuts the in-flight request's socket when the deadline passes.
+
+    Socket timeouts bound each read, not a whole response: a server sending one header byte
+    inside every read timeout would otherwise hold the call for as long as it likes.
+    Shutting the socket down wakes any blocked read at once.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._connection: Any = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, connection: Any) -> None:
+        with self._lock:
+            self._connection = connection
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.deadline - clock.mono()), self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            sock = getattr(self._connection, "sock", None)
+            if sock is None:
+                return
+            self.fired = True
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._connection = None
+
+
+_in_flight = threading.local()
+
+
+def _watched(base: type) -> type:
+    """``base`` (a urllib3 connection class) that puts each request under the thread's watchdog."""
+
+    class Watched(base):  # type: ignore[misc]
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            watchdog: _Watchdog | None = getattr(_in_flight, "watchdog", None)
+            if watchdog is not None:
+                if clock.mono() >= watchdog.deadline:
+                    # A retry (azure-core's) after the deadline: nothing left to wait for.
+                    raise TimeoutError("the time budget is spent")
+                watchdog.watch(self)
+            super().request(*args, **kwargs)
+
+    Watched.__name__ = Watched.__qualname__ = f"Watched{base.__name__}"
+    return Watched
+
+
+_managers: dict[tuple[str | None, str | None], urllib3.PoolManager] = {}
+_managers_lock = threading.Lock()
+
+
+class _PoolsAfterFork:
+    """Gives a forked child pools of its own (the parent's sockets are not the child's to use)
+    and a lock that no thread of the parent can be holding."""
+
+    def after_fork_in_child(self) -> None:
+        global _managers_lock
+        _managers_lock = threading.Lock()
+        reset_pools()
+
+
+_pools_after_fork = _PoolsAfterFork()
+reset_after_fork(_pools_after_fork)
+
+
+def _manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManager:
+    """The shared connection pools for one proxy and trust store."""
+    key = (proxy, ca_bundle)
+    with _managers_lock:
+        manager = _managers.get(key)
+        if manager is None:
+            manager = _managers[key] = _new_manager(proxy, ca_bundle)
+        return manager
+
+
+@functools.cache
+def watched_pool_classes() -> dict[str, type]:
+    """urllib3 pool classes (for ``PoolManager.pool_classes_by_scheme``) whose connections put
+    every request under the watchdog of :func:`watch_deadline`, when one is set."""
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = _watched(HTTPConnectionPool.ConnectionCls)
+
+    class TlsPool(HTTPSConnectionPool):
+        ConnectionCls = _watched(HTTPSConnectionPool.ConnectionCls)
+
+    return {"http": Pool, "https": TlsPool}
+
+
+@contextlib.contextmanager
+def watch_deadline(deadline: float) -> Iterator[_Watchdog]:
+    """Requests this thread sends through :func:`watched_pool_classes` pools have their socket
+    shut at ``deadline`` (``clock.mono()`` scale), wherever they are blocked.
+
+    Example: ``with watch_deadline(clock.mono() + 5): pipeline.run(request)``.
+    """
+    previous = getattr(_in_flight, "watchdog", None)
+    watchdog = _Watchdog(deadline)
+    _in_flight.watchdog = watchdog
+    try:
+        yield watchdog
+    finally:
+        _in_flight.watchdog = previous
+        watchdog.cancel()
+
+
+def _new_manager(proxy: str | None, ca_bundle: str | None) -> urllib3.PoolManager:
+    import urllib3
+
+    trust = ca_bundle or _default_ca_bundle()
+    # A directory of hashed certificates (c_rehash), as requests accepts in REQUESTS_CA_BUNDLE, or a file.
+    where = "ca_cert_dir" if trust is not None and os.path.isdir(trust) else "ca_certs"
+    options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", where: trust}
+    manager: urllib3.PoolManager
+    if proxy is None:
+        manager = urllib3.PoolManager(num_pools=8, maxsize=4, **options)
+    else:
+        parts = urlsplit(proxy)
+        proxy_headers = None
+        if parts.username is not None:
+            credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            proxy_headers = urllib3.make_headers(proxy_basic_auth=credentials)
+        bare = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        manager = urllib3.ProxyManager(bare, num_pools=8, maxsize=4, proxy_headers=proxy_headers, **options)
+    manager.pool_classes_by_scheme = watched_pool_classes()
+    return manager
+
+
+@functools.cache
+def _default_ca_bundle() -> str | None:
+    # certifi's bundle when installed (what requests and botocore trust), else the system store.
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``);
+    None when ``NO_PROXY`` exempts its host or none is set.
+
+    Example: with ``HTTPS_PROXY=http://proxy:3128``, ``proxy_for("https://sts.amazonaws.com/")``
+    is ``"http://proxy:3128"``.
+    """
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    parts = urlsplit(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def reset_pools() -> None:
+    """Forget every pooled connection (the next request opens new ones).
+
+    A forked child does this already (with a new pool lock), through the library's at-fork
+    hook (:func:`oidc_credential_chain.lifecycle.reset_after_fork`): the parent's sockets are
+    not the child's to use.
+
+    Example: ``reset_pools()``; the next ``HttpClient().request(...)`` connects anew.
+    """
+    global _managers
+    with _managers_lock:
+        _managers = {}
+
+
+def _transport_error(err: BaseException, where: str, url: str, *, timed_out: bool) -> TransportError:
+    import urllib3.exceptions as errors
+
+    if timed_out or isinstance(err, (errors.ReadTimeoutError, socket.timeout, TimeoutError)):
+        return TransportError(f"timed out waiting for {where}", url=url)
+    # NewConnectionError subclasses ConnectTimeoutError: test it first.
+    if isinstance(err, (errors.NewConnectionError, errors.NameResolutionError)):
+        return TransportError(f"could not reach {where} ({_connection_reason(err)})", url=url)
+    if isinstance(err, errors.ConnectTimeoutError):
+        return TransportError(f"timed out connecting to {where}", url=url)
+    if isinstance(err, errors.SSLError):
+        return TransportError(f"TLS verification failed for {where}", url=url)
+    if isinstance(err, errors.ProxyError):
+        return TransportError(
+            f"could not reach {where} through the proxy ({_connection_reason(err)})", url=url
+        )
+    if isinstance(err, (errors.ProtocolError, OSError)):
+        reason = _connection_reason(err)
+        if reason == "connection error":
+            return TransportError(f"the connection to {where} broke off mid-response", url=url)
+        return TransportError(f"could not reach {where} ({reason})", url=url)
+    return TransportError(f"request to {where} failed ({type(err).__name__})", url=url)
+
+
+def _connection_reason(err: BaseException) -> str:
+    text = f"{err} {err.__context__ or ''}"
     for marker in (
         "Read timed out",
         "Connection refused",

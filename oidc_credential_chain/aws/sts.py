@@ -1,8 +1,10 @@
 """The ``AssumeRoleWithWebIdentity`` exchange, with this library's retry policy.
 
-The STS client is botocore's own (so proxies, CA bundles, ``AWS_ENDPOINT_URL_STS`` and
-profile ``services`` sections behave as users expect) with botocore's retries turned off:
-the policy below is the only one.
+The STS client is botocore's own (so ``AWS_ENDPOINT_URL_STS``, ``AWS_CA_BUNDLE``, profile
+``services`` sections and event hooks behave as users expect) with botocore's retries
+turned off: the policy below is the only one.  It sends through the library's transport
+(``_sts_transport``), which holds each exchange to its time budget and 1 MiB answers; the
+endpoint must be https (plain http only on loopback).
 
 - ``Throttling``, 5xx, transport failures: retried with backoff; the token is reused while
   it is valid (nothing was wrong with it).
@@ -28,11 +30,12 @@ from urllib.parse import urlsplit
 
 from .._api import fetch_id_token
 from .._internal import clock
-from .._internal.http import HttpConfig
+from .._internal.http import HttpConfig, describe_url, is_loopback_host
 from .._internal.log import get_logger
 from ..errors import ConfigurationError, ExchangeError
 from ..idtoken import IdToken
 from ..jwt import format_claims, redact
+from ._sts_transport import exchange_deadline, use_bounded_sender
 from .config import WebIdentityConfig
 
 _log = get_logger("aws")
@@ -99,7 +102,9 @@ class StsCredentials:
         )
 
 
-class _Next(enum.Enum):
+class RetryDecision(enum.Enum):
+    """What the exchange does after a failed attempt."""
+
     STOP = "stop"
     RETRY = "retry"  # same token, if still valid
     RETRY_FRESH = "retry-fresh"  # force a new token
@@ -111,21 +116,21 @@ _THROTTLING = frozenset(
 )
 
 
-def classify(code: str | None, message: str, status: int | None) -> _Next:
+def classify(code: str | None, message: str, status: int | None) -> RetryDecision:
     """What to do after STS answered ``code`` (None: no answer at all)."""
     if code is None:
-        return _Next.RETRY
+        return RetryDecision.RETRY
     if code == "IDPCommunicationError":
-        return _Next.RETRY_FRESH
+        return RetryDecision.RETRY_FRESH
     if code == "InvalidIdentityToken":
-        return _Next.RETRY_FRESH if "verification key" in message.lower() else _Next.STOP
+        return RetryDecision.RETRY_FRESH if "verification key" in message.lower() else RetryDecision.STOP
     if code == "ExpiredTokenException":
-        return _Next.RETRY_FRESH_ONCE
+        return RetryDecision.RETRY_FRESH_ONCE
     if code in _THROTTLING or status == 429:
-        return _Next.RETRY
+        return RetryDecision.RETRY
     if status is not None and status >= 500:
-        return _Next.RETRY
-    return _Next.STOP
+        return RetryDecision.RETRY
+    return RetryDecision.STOP
 
 
 def botocore_package(session: Any) -> str:
@@ -162,8 +167,28 @@ def create_sts_client(
     # create_nested_client keeps botocore plugins from recursing into credential lookups.
     create_nested = getattr(utils, "create_nested_client", None)
     if create_nested is not None:
-        return create_nested(session, "sts", **kwargs)
-    return session.create_client("sts", **kwargs)
+        client = create_nested(session, "sts", **kwargs)
+    else:
+        client = session.create_client("sts", **kwargs)
+    require_https_endpoint(client.meta.endpoint_url)
+    use_bounded_sender(client, package, http, session.get_config_variable("ca_bundle"))
+    return client
+
+
+def require_https_endpoint(endpoint_url: str) -> None:
+    """Refuse an STS endpoint the web identity token would reach in clear text.
+
+    Example: ``require_https_endpoint("http://sts.example.com")`` raises ConfigurationError;
+    ``https://`` anywhere and ``http://127.0.0.1:8080`` pass.
+    """
+    parts = urlsplit(endpoint_url)
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname or "")):
+        return
+    raise ConfigurationError(
+        f"refusing the STS endpoint {describe_url(endpoint_url)}: https is required (plain http only "
+        "on loopback), or the web identity token would cross the network in clear text; fix "
+        "AWS_ENDPOINT_URL_STS or the sts endpoint_url setting"
+    )
 
 
 def _names(err: BaseException) -> set[str]:
@@ -198,6 +223,20 @@ def assume_role_with_web_identity(
     """
     http = http_config or HttpConfig.from_env()
     deadline = clock.mono() + http.total_timeout
+    scope = exchange_deadline.set(deadline)
+    try:
+        return _exchange(client, config, http, deadline, sleep)
+    finally:
+        exchange_deadline.reset(scope)
+
+
+def _exchange(
+    client: Any,
+    config: WebIdentityConfig,
+    http: HttpConfig,
+    deadline: float,
+    sleep: Callable[[float], None],
+) -> StsCredentials:
     attempts = max(1, http.attempts)
     force_fresh = False
     fresh_once_used = False
@@ -217,12 +256,12 @@ def assume_role_with_web_identity(
                     ) from None
                 raise
             decision = classify(code, message, status)
-            if decision is _Next.RETRY_FRESH_ONCE:
-                decision = _Next.STOP if fresh_once_used else _Next.RETRY_FRESH
+            if decision is RetryDecision.RETRY_FRESH_ONCE:
+                decision = RetryDecision.STOP if fresh_once_used else RetryDecision.RETRY_FRESH
                 fresh_once_used = True
-                retry_allowed = decision is not _Next.STOP
+                retry_allowed = decision is not RetryDecision.STOP
             else:
-                retry_allowed = decision is not _Next.STOP and attempt < attempts
+                retry_allowed = decision is not RetryDecision.STOP and attempt < attempts
             delay = 0.0 if code == "ExpiredTokenException" else http.backoff(attempt)
             if retry_allowed and clock.mono() + delay < deadline:
                 _log.debug(
@@ -232,11 +271,11 @@ def assume_role_with_web_identity(
                     attempt,
                     code or message,
                     delay,
-                    " with a fresh token" if decision is _Next.RETRY_FRESH else "",
+                    " with a fresh token" if decision is RetryDecision.RETRY_FRESH else "",
                 )
                 if delay:
                     sleep(delay)
-                force_fresh = decision is _Next.RETRY_FRESH
+                force_fresh = decision is RetryDecision.RETRY_FRESH
                 continue
             raise _exchange_error(client, config, token, code, message, status, attempt, decision) from None
         credentials = _credentials_from(response, config)
@@ -372,7 +411,7 @@ def _exchange_error(
     message: str,
     status: int | None,
     attempts: int,
-    decision: _Next,
+    decision: RetryDecision,
 ) -> ExchangeError:
     where = _where(client)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
@@ -398,14 +437,16 @@ def _exchange_error(
         code=code,
         status=status,
         claims=token.summary(),
-        retryable=decision is not _Next.STOP,
+        retryable=decision is not RetryDecision.STOP,
     )
 
 
 __all__ = [
+    "RetryDecision",
     "StsCredentials",
     "assume_role_with_web_identity",
     "botocore_package",
     "classify",
     "create_sts_client",
+    "require_https_endpoint",
 ]

@@ -17,7 +17,7 @@ from ..spec import Spec
 from ._core import ASSERTION_TIME_RANGE, CredentialCore, GrantKey
 from ._entra import AccessGrant
 from ._errors import EntraExchangeError, as_azure_error
-from ._pipeline import RETRY_ON_METHODS, build_pipeline
+from ._pipeline import build_pipeline, send_bounded
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
@@ -192,13 +192,10 @@ class OIDCCredential(CredentialCore):
 
         exchange, request = self._token_request(assertion, tenant, scopes, claims)
         try:
-            response = self._pipeline.run(
-                request, stream=False, retry_on_methods=RETRY_ON_METHODS
-            ).http_response
-            text = response.text()
+            status, text = send_bounded(self._pipeline, request, self._budget)
         except AzureError as err:
             raise self._unreachable(exchange, err) from None
-        return self._read_answer(exchange, response.status_code, text)
+        return self._read_answer(exchange, status, text)
 
 
 __all__ = ["ASSERTION_TIME_RANGE", "OIDCCredential"]

@@ -16,12 +16,14 @@ from typing import Any
 
 from google.auth import exceptions, identity_pool
 
+from .._internal.http import InsecureURLError, check_url_security
 from .._internal.log import get_logger
 from ..errors import ConfigurationError, OIDCError
 from ..jwt import format_claims
 from ..providers.base import FetchContext
 from ..providers.registry import get_provider, parse_spec
 from ..spec import Spec, split_spec
+from ._transport import BoundedRequest
 from .errors import ExchangeRefreshError
 from .supplier import SpecSubjectTokenSupplier
 
@@ -81,8 +83,10 @@ class Credentials(identity_pool.Credentials):
         self._pool_provider = kwargs.get("audience", args[0] if args else None)
 
     def refresh(self, request: Any) -> None:
+        """Refresh through :class:`~._transport.BoundedRequest`, whatever ``request`` the caller passed:
+        the token requests follow the library's transport rules (no redirects, https, budgets)."""
         try:
-            super().refresh(request)  # type: ignore[no-untyped-call]
+            super().refresh(BoundedRequest())  # type: ignore[no-untyped-call]
         except OIDCError:
             raise
         except exceptions.OAuthError as err:
@@ -91,6 +95,10 @@ class Credentials(identity_pool.Credentials):
             raise self._refusal("IAM Credentials", "generateAccessToken", err) from None
         except exceptions.TransportError as err:
             raise self._unreachable(err) from None
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            # google-auth parses answers with json.loads and indexing: a 200 that is not the
+            # documented JSON surfaces as one of these.
+            raise self._malformed(err) from None
         _log.info(
             "Google %s token obtained for %s (pool provider %s, token %s), expires %s",
             f"service-account ({self.service_account_email})" if self.service_account_email else "federated",
@@ -136,6 +144,16 @@ class Credentials(identity_pool.Credentials):
             retryable=retryable,
         )
 
+    def _malformed(self, err: Exception) -> ExchangeRefreshError:
+        return ExchangeRefreshError(
+            f"{self._spec_text()}: the Google token exchange answered with something other than the "
+            f"documented JSON ({type(err).__name__}); the body is not shown",
+            spec=self._oidc_supplier.spec.text if self._oidc_supplier else None,
+            service="Google STS",
+            claims=self._claims(),
+            retryable=True,
+        )
+
     def _unreachable(self, err: Exception) -> ExchangeRefreshError:
         return ExchangeRefreshError(
             f"{self._spec_text()}: the Google token exchange could not be completed "
@@ -178,6 +196,15 @@ def _parse_error_body(err: Exception) -> tuple[str | None, str, int | None]:
     return None, text or "(empty body)", None
 
 
+def _require_https(name: str, url: str) -> None:
+    try:
+        check_url_security(url)
+    except InsecureURLError as err:
+        raise ConfigurationError(
+            f"{name}: {err}; the subject token would cross the network in clear text"
+        ) from None
+
+
 def credentials(
     *,
     token: str | Spec,
@@ -212,7 +239,10 @@ def credentials(
         raise ConfigurationError(f"service_account must be an email or a unique ID, got {service_account!r}")
     options: dict[str, Any] = dict(kwargs)
     if token_url is not None:
+        _require_https("token_url", token_url)
         options["token_url"] = token_url
+    if iam_endpoint is not None:
+        _require_https("iam_endpoint", iam_endpoint)
     if service_account is not None:
         universe = options.get("universe_domain") or "googleapis.com"
         base = (iam_endpoint or f"https://iamcredentials.{universe}").rstrip("/")

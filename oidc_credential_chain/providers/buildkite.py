@@ -1,12 +1,20 @@
-"""Buildkite: ``buildkite-agent oidc request-token`` run as a subprocess, with a deadline."""
+"""Buildkite: ``buildkite-agent oidc request-token`` run as a subprocess, with a deadline.
+
+Its output is read under the deadline and capped: at most ``MAX_TOKEN_BYTES`` + 1 bytes of
+stdout (one more than a token may have, so an oversized answer is recognised) and a short
+stderr excerpt; past the cap the agent is stopped and nothing more is read.
+"""
 
 from __future__ import annotations
 
 import os
+import selectors
 import shutil
 import signal
 import subprocess
 
+from .._internal import clock
+from .._internal.files import MAX_TOKEN_BYTES
 from ..errors import ConfigurationError, TokenFetchError
 from ..spec import Spec
 from .base import Argument, FetchContext, Provider
@@ -14,6 +22,8 @@ from .base import Argument, FetchContext, Provider
 AGENT = "buildkite-agent"
 #: stderr excerpts in messages are cut to this many characters.
 _STDERR_LIMIT = 300
+#: One byte more than a token may have: enough to tell that the output is not one.
+STDOUT_CAP = MAX_TOKEN_BYTES + 1
 
 
 def request_token_command(agent: str, spec: Spec) -> list[str]:
@@ -56,7 +66,7 @@ class BuildkiteProvider(Provider):
                 f"{spec.text}: could not run {agent} ({err.strerror or type(err).__name__})", spec=spec.text
             ) from None
         try:
-            stdout, stderr = process.communicate(timeout=timeout)
+            stdout, stderr = read_capped_output(process, clock.mono() + timeout)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             raise TokenFetchError(
@@ -65,6 +75,12 @@ class BuildkiteProvider(Provider):
                 spec=spec.text,
                 retryable=True,
             ) from None
+        if len(stdout) >= STDOUT_CAP:
+            raise TokenFetchError(
+                f"{spec.text}: '{AGENT} oidc request-token' printed more than {MAX_TOKEN_BYTES} bytes; "
+                "not a token (the agent was stopped and the rest not read)",
+                spec=spec.text,
+            )
         if process.returncode != 0:
             detail = " ".join(stderr.decode("utf-8", "replace").split())[:_STDERR_LIMIT] or "(no output)"
             raise TokenFetchError(
@@ -79,9 +95,47 @@ class BuildkiteProvider(Provider):
         return f"the output of '{AGENT} oidc request-token'"
 
 
+def read_capped_output(process: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes]:
+    """``(stdout, stderr)`` of ``process`` until it exits, at most :data:`STDOUT_CAP` bytes of stdout.
+
+    Raises ``subprocess.TimeoutExpired`` at the ``deadline`` (``clock.mono()`` scale).  Once
+    stdout reaches the cap the process group is killed and the rest is never read.
+    """
+    assert process.stdout is not None and process.stderr is not None
+    out = bytearray()
+    err = bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ, out)
+        selector.register(process.stderr, selectors.EVENT_READ, err)
+        while selector.get_map():
+            left = deadline - clock.mono()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(process.args, 0)
+            for key, _ in selector.select(left):
+                buffer: bytearray = key.data
+                cap = STDOUT_CAP if buffer is out else _STDERR_LIMIT * 4
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                buffer += chunk[: max(0, cap - len(buffer))]
+                if buffer is out and len(out) >= STDOUT_CAP:
+                    _kill_group(process)
+                    return bytes(out), bytes(err)
+    try:
+        process.wait(max(0.0, deadline - clock.mono()))
+    except subprocess.TimeoutExpired:
+        raise subprocess.TimeoutExpired(process.args, 0) from None
+    return bytes(out), bytes(err)
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         process.kill()
-    process.communicate()
+    # Reap without reading what is left in the pipes.
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+    process.wait()

@@ -18,6 +18,7 @@ from oidc_credential_chain._internal.http import (
     _retry_after_seconds,
     check_url_security,
     describe_url,
+    reset_pools,
 )
 from oidc_credential_chain.testing import Response
 
@@ -210,3 +211,56 @@ def test_bad_configuration_reaches_the_caller_as_a_configuration_error(
 
     with pytest.raises(ConfigurationError, match="OIDC_CREDENTIAL_CHAIN_TIMEOUT must be a positive number"):
         get_id_token("oidc/github/sts.amazonaws.com")
+
+
+def test_reset_pools_forgets_pooled_connections(start_recorder: Callable[..., Any]) -> None:
+    import oidc_credential_chain._internal.http as http
+
+    server = start_recorder(Response(200, "ok"))
+    client = HttpClient(HttpConfig())
+    client.request("GET", f"{server.url}/x")
+    pools_before = dict(http._managers)
+
+    reset_pools()
+
+    assert pools_before and http._managers == {}
+    assert client.request("GET", f"{server.url}/x").status == 200  # new pools on the next request
+    assert all(manager is not pools_before.get(key) for key, manager in http._managers.items())
+
+
+def test_an_oversized_body_is_refused_and_not_retried(start_recorder: Callable[..., Any]) -> None:
+    server = start_recorder(Response(200, b"x" * 2048))
+
+    with pytest.raises(TransportError) as info:
+        HttpClient(HttpConfig(max_body=1024)).request("GET", f"{server.url}/x")
+
+    assert str(info.value) == f"the response from {server.url}/x is larger than 1024 bytes; refused"
+    assert not info.value.retryable
+    assert server.count() == 1
+
+
+def test_requests_ca_bundle_is_trusted_as_requests_trusted_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import ssl
+
+    import trustme
+
+    from oidc_credential_chain.testing import EmulatorServer
+
+    class Ok(EmulatorServer):
+        def handle(self, request: Any) -> Response:
+            return Response(200, "ok")
+
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with Ok(ssl_context=context) as server:
+        url = f"https://127.0.0.1:{server.port}/x"
+        with pytest.raises(TransportError, match="TLS verification failed"):
+            HttpClient(HttpConfig(attempts=1)).request("GET", url)
+
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        assert HttpClient(HttpConfig(attempts=1)).request("GET", url).text == "ok"

@@ -11,25 +11,15 @@ from oidc_credential_chain.testing import (
     BedrockRuntimeEmulator,
     EntraEmulator,
     GitHubActionsTokenEndpoint,
-    OIDCIssuer,
     STSEmulator,
 )
-
-SUBJECT = "repo:octo-org/octo-repo:ref:refs/heads/main"
-AWS_SPEC = "oidc/github/sts.amazonaws.com"
-AZURE_SPEC = "oidc/github/api://AzureADTokenExchange"
-SCOPE = "https://cognitiveservices.azure.com/.default"
+from tests.process_models.support import SUBJECT
 
 
 @pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubActionsTokenEndpoint]:
-    with (
-        OIDCIssuer("https://token.actions.githubusercontent.com") as issuer,
-        GitHubActionsTokenEndpoint(issuer) as endpoint,
-    ):
-        for name, value in endpoint.env().items():
-            monkeypatch.setenv(name, value)
-        yield endpoint
+def github(github_actions: GitHubActionsTokenEndpoint) -> GitHubActionsTokenEndpoint:
+    """The GitHub Actions token endpoint of the emulators' pytest plugin, its variables set."""
+    return github_actions
 
 
 @pytest.fixture

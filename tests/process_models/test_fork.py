@@ -6,6 +6,7 @@ lock held by a parent's thread that does not exist in the child.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.process_models.support import (
     AZURE_SPEC,
     SCOPE,
     aws_session,
+    in_background,
     in_forked_child,
 )
 
@@ -95,6 +97,40 @@ def test_fork_during_a_botocore_refresh(
     assert not child.stuck, "the child waited on botocore's refresh lock, held by a parent's thread"
     assert child.error is None
     assert child.value != first
+    assert child.seconds < CHILD_BOUND
+
+
+def test_a_child_opens_its_own_connections_with_the_pool_lock_held_at_fork(
+    github: GitHubActionsTokenEndpoint,
+) -> None:
+    import oidc_credential_chain._internal.http as http
+
+    oidc_credential_chain.get_id_token("oidc/github/aud")  # the parent pools a connection
+    parents_pools = dict(http._managers)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_pool_lock() -> None:  # a parent's thread making a pool at fork time
+        with http._managers_lock:
+            held.set()
+            release.wait(CHILD_BOUND)
+
+    holder = in_background(hold_the_pool_lock)
+    assert held.wait(5)
+    try:
+        child = in_forked_child(
+            lambda: [
+                len(oidc_credential_chain.get_id_token("oidc/github/other").split(".")),
+                any(pool is parents_pools.get(key) for key, pool in http._managers.items()),
+            ]
+        )
+    finally:
+        release.set()
+        holder.join()
+
+    assert parents_pools
+    assert not child.stuck, "the child waited on the pool lock held by a parent's thread"
+    assert child.error is None
+    assert child.value == [3, False]  # a token, through pools that are not the parent's
     assert child.seconds < CHILD_BOUND
 
 

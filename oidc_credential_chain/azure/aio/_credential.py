@@ -18,7 +18,7 @@ from ...spec import Spec
 from .._core import CredentialCore, GrantKey
 from .._entra import AccessGrant
 from .._errors import EntraExchangeError, as_azure_error
-from .._pipeline import RETRY_ON_METHODS, build_async_pipeline
+from .._pipeline import build_async_pipeline, send_bounded_async
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
@@ -204,10 +204,10 @@ class OIDCCredential(CredentialCore):
         exchange, request = self._token_request(assertion, tenant, scopes, claims)
         try:
             if self._keep_connections:
-                status, text = await _send(self._pipeline, request)
+                status, text = await send_bounded_async(self._pipeline, request, self._budget)
             else:
                 async with self._new_pipeline() as pipeline:
-                    status, text = await _send(pipeline, request)
+                    status, text = await send_bounded_async(pipeline, request, self._budget)
         except AzureError as err:
             raise self._unreachable(exchange, err) from None
         return self._read_answer(exchange, status, text)
@@ -238,9 +238,3 @@ async def _in_own_thread(fn: Callable[[], T]) -> T:
 
     threading.Thread(target=run, name="oidc-credential-chain file cache", daemon=True).start()
     return await future
-
-
-async def _send(pipeline: Any, request: Any) -> tuple[int, str]:
-    response = (await pipeline.run(request, stream=False, retry_on_methods=RETRY_ON_METHODS)).http_response
-    await response.read()
-    return response.status_code, response.text()
