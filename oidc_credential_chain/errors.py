@@ -34,9 +34,14 @@ class OIDCError(Exception):
     kind: ErrorKind = ErrorKind.CONFIGURATION
 
     def __init__(self, message: str, *, spec: str | None = None) -> None:
+        # Every message passes the one redaction path: whatever a caller interpolated (a
+        # variable's value, a server's words, a spec a token was pasted into) shows no secret.
+        from ._internal.redact import redact_text
+
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
-        self.spec = spec
+        self.spec = None if spec is None else redact_text(spec)
 
     def __str__(self) -> str:
         return self.message

@@ -23,7 +23,6 @@ import dataclasses
 import email.utils
 import functools
 import ipaddress
-import json
 import math
 import os
 import random
@@ -125,7 +124,10 @@ class HttpResponse:
         return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        """The body parsed as untrusted JSON; any failure is a ``ValueError`` (``JSONParseError``)."""
+        from .untrusted_json import parse_json
+
+        return parse_json(self.body)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

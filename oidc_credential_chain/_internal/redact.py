@@ -25,7 +25,7 @@ from .untrusted_json import parse_json
 REDACTED = "[REDACTED]"
 #: Longest excerpt of a server body quoted in a message.
 BODY_EXCERPT = 300
-#: Paths longer than this are shortened to their first and last parts.
+#: Paths longer than this are shortened to their first and last parts; ``quote=False`` leaves the quotes off.
 PATH_SHOWN = 80
 
 _B64URL = r"[A-Za-z0-9_-]"
@@ -121,12 +121,12 @@ def quote_body(body: bytes | str, *secrets: str | None, limit: int = BODY_EXCERP
     return shorten(excerpt, limit) if excerpt else "(empty body)"
 
 
-def show_path(value: str, *, limit: int = PATH_SHOWN) -> str:
+def show_path(value: str, *, limit: int = PATH_SHOWN, quote: bool = True) -> str:
     """A value meant to be a file path, fit for a message: quoted when it looks like a path.
 
     A value that does not look like a path (a token pasted where its file's path belongs,
     binary junk, something secret-shaped) is described, never shown.  Long paths keep their
-    first and last parts.
+    first and last parts; ``quote=False`` leaves the quotes off.
 
     Examples: ``show_path("/var/run/token")`` is ``"'/var/run/token'"``;
     ``show_path("eyJhbGciOi.eyJzdWIi.c2ln")`` is ``"(a JWT, not a path; not shown)"``.
@@ -140,7 +140,7 @@ def show_path(value: str, *, limit: int = PATH_SHOWN) -> str:
         head = "/".join(parts[:2]) if value.startswith("/") else parts[0]
         tail = "/".join(parts[-2:])
         value = shorten(head, limit // 2) + "/…/" + tail[-(limit // 2) :]
-    return repr(value)
+    return repr(value) if quote else value
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._internal.log import get_logger
+from .._internal.untrusted_json import parse_json
 from ..idtoken import IdToken
 from ..jwt import claim_audiences, format_claims, redact
 from ._errors import EntraExchangeError
@@ -118,7 +119,7 @@ def token_request(exchange: Exchange, claims: str | None) -> HttpRequest:
 def read_token_response(exchange: Exchange, status: int, text: str) -> AccessGrant:
     """The grant from a 200 answer; raises :class:`EntraExchangeError` for anything else."""
     try:
-        body = json.loads(text) if text else None
+        body = parse_json(text) if text else None
     except ValueError:
         body = None
     if status != 200 or not isinstance(body, Mapping) or "error" in body:
