@@ -110,7 +110,7 @@ class HttpConfig:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1))))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class HttpResponse:
     """A received response: status, lower-cased headers and the raw body."""
 
@@ -118,6 +118,10 @@ class HttpResponse:
     headers: dict[str, str]
     body: bytes
     url: str
+
+    def __repr__(self) -> str:
+        # The body may hold a token; the query may hold anything.
+        return f"HttpResponse(status={self.status}, url={describe_url(self.url)!r}, body=<{len(self.body)} bytes>)"
 
     @property
     def text(self) -> str:

@@ -66,7 +66,6 @@ def time_budget(kwargs: dict[str, Any]) -> float:
 
 def _policies(retry_policy: Any, options: dict[str, Any]) -> list[Any]:
     from azure.core.pipeline.policies import (
-        ContentDecodePolicy,
         CustomHookPolicy,
         DistributedTracingPolicy,
         HeadersPolicy,
@@ -82,7 +81,8 @@ def _policies(retry_policy: Any, options: dict[str, Any]) -> list[Any]:
         HeadersPolicy(**options),
         UserAgentPolicy(base_user_agent=_user_agent(), **options),
         ProxyPolicy(**options),
-        ContentDecodePolicy(**options),
+        # No ContentDecodePolicy: the body is parsed once, by read_token_response, as untrusted
+        # JSON (azure-core's json.loads raises RecursionError on deeply nested answers).
         retry_policy,
         CustomHookPolicy(**options),
         NetworkTraceLoggingPolicy(**options),

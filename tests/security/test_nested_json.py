@@ -1,0 +1,82 @@
+"""Item: deeply nested JSON from a server or in a token is our error, never ``RecursionError``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from oidc_credential_chain import ConfigurationError, TokenFetchError, fetch_id_token
+from oidc_credential_chain._internal.files import MAX_TOKEN_BYTES
+from oidc_credential_chain.testing import EntraEmulator, Fault, GitHubActionsTokenEndpoint, Response
+from tests.security.conftest import REQUEST_TOKEN, HostileServer
+
+DEEP = b"[" * 50_000 + b"]" * 50_000
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_github_200_with_deeply_nested_json(
+    hostile: Callable[[Response], HostileServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = hostile(Response(200, b'{"value": ' + DEEP + b"}", {"Content-Type": "application/json"}))
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", f"{server.url}/idtoken?api-version=2.0")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN)
+    with pytest.raises(TokenFetchError, match="answered HTTP 200 without a JSON 'value' field"):
+        fetch_id_token("oidc/github/sts.amazonaws.com")
+
+
+def test_nested_jwt_payload_under_the_size_cap(tmp_path: Path) -> None:
+    payload = b'{"sub": ' + b"[" * 19_500 + b"]" * 19_500 + b"}"
+    token = f"{_b64(json.dumps({'alg': 'RS256'}).encode())}.{_b64(payload)}.c2ln"
+    assert 50_000 < len(token) < MAX_TOKEN_BYTES
+    path = tmp_path / "token"
+    path.write_text(token)
+    with pytest.raises(ConfigurationError) as info:
+        fetch_id_token(f"oidc/file{path}")
+    assert "nested deeper than 64 levels" in str(info.value)
+    assert "its content is not shown" in str(info.value)
+
+
+def test_entra_200_with_deeply_nested_json(
+    entra: EntraEmulator,
+    github_actions: GitHubActionsTokenEndpoint,
+    github_issuer: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from oidc_credential_chain.azure import EntraExchangeError, OIDCCredential
+
+    entra.add_federated_credential(
+        github_issuer,  # type: ignore[arg-type]
+        "repo:octo-org/octo-repo:ref:refs/heads/main",
+        name="github-main",
+    )
+    entra.faults.add(Fault(status=200, body=DEEP, headers={"Content-Type": "application/json"}, path="token"))
+    credential = OIDCCredential("oidc/github/api://AzureADTokenExchange")
+    with pytest.raises(EntraExchangeError) as info:
+        credential.get_token("https://cognitiveservices.azure.com/.default")
+    assert isinstance(info.value, ClientAuthenticationError)
+    assert str(info.value).startswith("Entra ID ")
+    assert "RecursionError" not in repr(info.value.__context__)
+
+
+@pytest.mark.parametrize("data", [DEEP, b'{"a":' * 10_000, b"\xff\xfe", b"[1,", b""])
+def test_parse_json_has_one_error_type(data: bytes) -> None:
+    from oidc_credential_chain._internal.untrusted_json import JSONParseError, parse_json
+
+    with pytest.raises(JSONParseError):
+        parse_json(data)
+
+
+def test_nesting_depth_ignores_brackets_in_strings() -> None:
+    from oidc_credential_chain._internal.untrusted_json import nesting_depth, parse_json
+
+    assert nesting_depth(b'{"a": [1, "]][[{{"]}') == 2
+    assert parse_json('{"a": "' + "[" * 500 + '"}') == {"a": "[" * 500}
