@@ -41,7 +41,18 @@ class OIDCError(Exception):
         message = redact_text(message)
         super().__init__(message)
         self.message = message
-        self.spec = None if spec is None else redact_text(spec)
+        self.spec = spec
+
+    @property
+    def spec(self) -> str | None:
+        """The spec that failed (redacted: a spec with a token pasted into it shows none of it)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: str | None) -> None:
+        from ._internal.redact import redact_text
+
+        self._spec = None if value is None else redact_text(value)
 
     def __str__(self) -> str:
         return self.message

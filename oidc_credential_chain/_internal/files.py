@@ -145,19 +145,17 @@ def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float
     """
     shown = show_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    problem: str | None
     try:
         fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{what} {shown} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigurationError(f"{what} {shown} is a directory, not a file") from None
-    except PermissionError:
-        raise ConfigurationError(
-            f"{what} {shown} is not readable by this process (permission denied)"
-        ) from None
     except OSError as err:
-        reason = errno.errorcode.get(err.errno or 0, "error")
-        raise ConfigurationError(f"{what} {shown} cannot be opened ({reason})") from None
+        problem = _open_problem(err)
+    else:
+        problem = None
+    if problem is not None:
+        # Raised outside the handler: the OSError (whose filename is the raw value, maybe a
+        # token pasted where a path belongs) must not ride along as __context__.
+        raise ConfigurationError(f"{what} {shown} {problem}")
     try:
         if dirs is not None:
             _verify_opened(fd, path, dirs, what)
@@ -187,6 +185,16 @@ def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float
     except UnicodeDecodeError:
         raise ConfigurationError(f"{what} {shown} is not UTF-8 text; not a token") from None
     return text.strip(), st.st_mtime
+
+
+def _open_problem(err: OSError) -> str:
+    if isinstance(err, FileNotFoundError):
+        return "does not exist"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory, not a file"
+    if isinstance(err, PermissionError):
+        return "is not readable by this process (permission denied)"
+    return f"cannot be opened ({errno.errorcode.get(err.errno or 0, 'error')})"
 
 
 def file_fingerprint(path: str) -> tuple[int, int, int] | None:

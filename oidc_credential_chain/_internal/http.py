@@ -121,7 +121,8 @@ class HttpResponse:
 
     def __repr__(self) -> str:
         # The body may hold a token; the query may hold anything.
-        return f"HttpResponse(status={self.status}, url={describe_url(self.url)!r}, body=<{len(self.body)} bytes>)"
+        where = describe_url(self.url)
+        return f"HttpResponse(status={self.status}, url={where!r}, body=<{len(self.body)} bytes>)"
 
     @property
     def text(self) -> str:
