@@ -122,6 +122,18 @@ def read_token_response(exchange: Exchange, status: int, text: str) -> AccessGra
         body = parse_json(text) if text else None
     except ValueError:
         body = None
+    if status == 200 and not isinstance(body, Mapping):
+        # Not JSON (or nested too deeply): nothing in it is worth quoting.
+        raise EntraExchangeError(
+            f"{SERVICE} at {exchange.url} answered HTTP 200 with a body that is not a JSON object "
+            f"(for {exchange.who}); the body is not shown; the endpoint may not be Entra ID "
+            f"(check {exchange.settings.authority})",
+            spec=exchange.assertion.spec,
+            service=SERVICE,
+            status=status,
+            claims=exchange.assertion.summary(),
+            retryable=True,
+        )
     if status != 200 or not isinstance(body, Mapping) or "error" in body:
         raise refusal_error(exchange, status, body, text)
     token = body.get("access_token")

@@ -63,7 +63,7 @@ def test_entra_200_with_deeply_nested_json(
     with pytest.raises(EntraExchangeError) as info:
         credential.get_token("https://cognitiveservices.azure.com/.default")
     assert isinstance(info.value, ClientAuthenticationError)
-    assert str(info.value).startswith("Entra ID ")
+    assert "answered HTTP 200 with a body that is not a JSON object" in str(info.value)
     assert "RecursionError" not in repr(info.value.__context__)
 
 
