@@ -36,7 +36,7 @@ _GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{8,}")
 _NOT_DONE = r"(?!\[REDACTED\])"
 _AUTH_SCHEME = re.compile(rf"(?i)\b(bearer|basic)(\s+){_NOT_DONE}[^\s\"',;)\]}}]+")
 _SECRET_FIELD = re.compile(
-    r"(?i)(\b(?:subject_token|client_assertion|assertion|access_token|id_token|refresh_token|"
+    r"(?i)(\b(?:subject_token|client_assertion|access_token|id_token|refresh_token|"
     r"client_secret|password|secret_?access_?key|session_?token|web_?identity_?token|"
     r"request_?token|x-amz-security-token)\b\"?\s*[=:]\s*\"?)" + _NOT_DONE + r"([^\s&\"',;}]+)"
 )

@@ -80,3 +80,20 @@ def test_nesting_depth_ignores_brackets_in_strings() -> None:
 
     assert nesting_depth(b'{"a": [1, "]][[{{"]}') == 2
     assert parse_json('{"a": "' + "[" * 500 + '"}') == {"a": "[" * 500}
+
+
+def test_doctor_with_a_deeply_nested_trust_policy_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oidc_credential_chain.cli import main
+
+    policy = tmp_path / "trust.json"
+    policy.write_bytes(b'{"Statement": ' + DEEP + b"}")
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwiaXNzIjoiaHR0cHM6Ly9pIiwiYXVkIjoiYSJ9.c2ln")
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+    code = main(["doctor", f"oidc/file{token}", "--aws-trust-policy", str(policy)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "nests JSON deeper than 64 levels" in out + err
