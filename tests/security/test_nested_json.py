@@ -97,3 +97,27 @@ def test_doctor_with_a_deeply_nested_trust_policy_file(
     out, err = capsys.readouterr()
     assert code == 2
     assert "nests JSON deeper than 64 levels" in out + err
+
+
+@pytest.mark.parametrize("claims", ["[" * 5_000 + "]" * 5_000, '{"access_token": ["x"]}', "not json"])
+def test_a_hostile_cae_claims_challenge(
+    entra: EntraEmulator, github_actions: GitHubActionsTokenEndpoint, claims: str
+) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from oidc_credential_chain.azure import AzureConfigurationError, OIDCCredential
+
+    credential = OIDCCredential("oidc/github/api://AzureADTokenExchange")
+    with pytest.raises(AzureConfigurationError) as info:
+        credential.get_token("https://cognitiveservices.azure.com/.default", claims=claims, enable_cae=True)
+    assert isinstance(info.value, ClientAuthenticationError)
+    assert "the claims challenge passed to get_token is not a JSON object of the CAE form" in str(info.value)
+    assert entra.token_requests == 0
+
+
+def test_a_deeply_nested_trust_policy_string_is_a_configuration_error() -> None:
+    from oidc_credential_chain.trust.aws_policy import evaluate_trust_policy
+
+    policy = '{"Statement": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    with pytest.raises(ConfigurationError, match="the trust policy nests JSON deeper than 64 levels"):
+        evaluate_trust_policy(policy, {"iss": "https://i", "sub": "s", "aud": "a"})
