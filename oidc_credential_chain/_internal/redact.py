@@ -36,9 +36,14 @@ _GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{8,}")
 _NOT_DONE = r"(?!\[REDACTED\])"
 _AUTH_SCHEME = re.compile(rf"(?i)\b(bearer|basic)(\s+){_NOT_DONE}[^\s\"',;)\]}}]+")
 _SECRET_FIELD = re.compile(
-    r"(?i)(\b(?:subject_token|client_assertion|access_token|id_token|refresh_token|"
+    # Not after '/' or a word character: 'oidc/env/ID_TOKEN: message' names a variable.  A ':'
+    # separator needs a quoted value or no space ('"subject_token": "…"', 'token:…'), so prose
+    # such as 'ID_TOKEN: the answer' is left alone; '=' always counts.
+    r"(?i)((?<![/\w-])(?:aws_)?(?:subject_token|client_assertion|access_token|id_token|refresh_token|"
     r"client_secret|password|secret_?access_?key|session_?token|web_?identity_?token|"
-    r"request_?token|x-amz-security-token)\b\"?\s*[=:]\s*\"?)" + _NOT_DONE + r"([^\s&\"',;}]+)"
+    r"request_?token|x-amz-security-token)\b(?:\"?\s*=\s*\"?|\"?\s*:\s*\"|\"?:(?=[^\s\"])))"
+    + _NOT_DONE
+    + r"([^\s&\"',;}]+)"
 )
 # Long runs of base64 that mix upper case, lower case and digits: keys and opaque tokens.
 # Paths split at '/', so their segments rarely qualify; hex digests have no upper case.

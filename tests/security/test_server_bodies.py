@@ -92,6 +92,10 @@ def test_google_sts_error_description_echoing_the_subject_token(
         ("header only eyJhbGciOiJSUzI1NiJ9 cut", "header only [REDACTED] cut"),
         ("key AQoDYXdzEJr1K2lkLWFuZC1ibG9ja2VkLWJ5LXN0cw end", "key [REDACTED] end"),
         ("line one\r\nINFO forged line", "line one  INFO forged line"),
+        ("AWS_SESSION_TOKEN=FwoGZXIvYXdz", "AWS_SESSION_TOKEN=[REDACTED]"),
+        # A spec naming a variable, then the message: nothing secret here.
+        ("oidc/env/ID_TOKEN: the Google token exchange answered", None),
+        ("oidc/gitlab/ACCESS_TOKEN: client assertion: refused", None),
         ("role arn:aws:iam::123456789012:role/deploy-prod, sub repo:o/r:ref:refs/heads/main", None),
     ],
 )
