@@ -43,7 +43,7 @@ _SECRET_FIELD = re.compile(
     r"client_secret|password|secret_?access_?key|session_?token|web_?identity_?token|"
     r"request_?token|x-amz-security-token)\b(?:\"?\s*=\s*\"?|\"?\s*:\s*\"|\"?:(?=[^\s\"])))"
     + _NOT_DONE
-    + r"([^\s&\"',;}]+)"
+    + r"(?!oidc/)([^\s&\"',;}]+)"  # a spec ('AWS_WEB_IDENTITY_TOKEN=oidc/...') is not a secret
 )
 # Long runs of base64 that mix upper case, lower case and digits: keys and opaque tokens.
 # Paths split at '/', so their segments rarely qualify; hex digests have no upper case.

@@ -96,6 +96,7 @@ def test_google_sts_error_description_echoing_the_subject_token(
         # A spec naming a variable, then the message: nothing secret here.
         ("oidc/env/ID_TOKEN: the Google token exchange answered", None),
         ("oidc/gitlab/ACCESS_TOKEN: client assertion: refused", None),
+        ("AWS_WEB_IDENTITY_TOKEN=oidc/aws/sts.amazonaws.com, so fetching", None),
         ("role arn:aws:iam::123456789012:role/deploy-prod, sub repo:o/r:ref:refs/heads/main", None),
     ],
 )
