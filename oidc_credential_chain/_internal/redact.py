@@ -25,7 +25,7 @@ from .untrusted_json import parse_json
 REDACTED = "[REDACTED]"
 #: Longest excerpt of a server body quoted in a message.
 BODY_EXCERPT = 300
-#: Paths longer than this are shortened to their first and last parts; ``quote=False`` leaves the quotes off.
+#: Paths longer than this are shortened to their first and last parts.
 PATH_SHOWN = 80
 
 _B64URL = r"[A-Za-z0-9_-]"
