@@ -243,14 +243,14 @@ def _check_json(content_type: str, text: str) -> None:
     body is not shown: it may echo the assertion)."""
     if "json" not in content_type.lower() or not text.strip():
         return
-    import json
-
     from azure.core.exceptions import DecodeError
 
+    from .._internal.untrusted_json import JSONParseError, parse_json
+
     try:
-        json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise DecodeError(f"JSON is invalid: {type(err).__name__}") from None
+        parse_json(text)
+    except JSONParseError as err:
+        raise DecodeError(f"JSON is invalid: {err}") from None
 
 
 def _read_chunks(chunks: Any, limit: int, deadline: float, where: str, url: str) -> bytes:
