@@ -34,9 +34,25 @@ class OIDCError(Exception):
     kind: ErrorKind = ErrorKind.CONFIGURATION
 
     def __init__(self, message: str, *, spec: str | None = None) -> None:
+        # Every message passes the one redaction path: whatever a caller interpolated (a
+        # variable's value, a server's words, a spec a token was pasted into) shows no secret.
+        from ._internal.redact import redact_text
+
+        message = redact_text(message)
         super().__init__(message)
         self.message = message
         self.spec = spec
+
+    @property
+    def spec(self) -> str | None:
+        """The spec that failed (redacted: a spec with a token pasted into it shows none of it)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: str | None) -> None:
+        from ._internal.redact import redact_text
+
+        self._spec = None if value is None else redact_text(value)
 
     def __str__(self) -> str:
         return self.message

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from ._internal.redact import redact_text
+from ._internal.untrusted_json import JSONParseError, parse_json
 from .errors import ConfigurationError
 
 _B64URL_PART = r"[A-Za-z0-9_-]+={0,2}"
@@ -53,11 +54,13 @@ def decode_unverified(token: str, *, source: str = "the token") -> tuple[dict[st
         )
     header_b64, payload_b64, _sig = token.split(".")
     try:
-        header = json.loads(_b64decode(header_b64))
-        claims = json.loads(_b64decode(payload_b64))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        header = parse_json(_b64decode(header_b64))
+        claims = parse_json(_b64decode(payload_b64))
+    except (ValueError, binascii.Error) as err:
+        # parse_json's JSONParseError says why (not JSON, nested too deeply) without quoting.
+        why = f" ({err})" if isinstance(err, JSONParseError) else ""
         raise ConfigurationError(
-            f"{source} has the shape of a JWT but its header or payload is not base64url JSON; "
+            f"{source} has the shape of a JWT but its header or payload is not base64url JSON{why}; "
             "its content is not shown"
         ) from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -100,14 +103,13 @@ def format_claims(claims: Mapping[str, Any]) -> str:
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Replace every occurrence of each non-empty secret in ``text`` with ``[REDACTED]``.
+    """Replace each named secret, and everything secret-shaped, in ``text`` with ``[REDACTED]``.
 
-    Example: ``redact("Bearer abc", "abc")`` returns ``"Bearer [REDACTED]"``.
+    The same redaction as :func:`oidc_credential_chain._internal.redact.redact_text`.
+
+    Example: ``redact("Bearer abcd", "abcd")`` returns ``"Bearer [REDACTED]"``.
     """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[REDACTED]")
-    return text
+    return redact_text(text, *secrets)
 
 
 __all__ = [

@@ -48,8 +48,10 @@ class Spec:
         return self.text
 
     def __repr__(self) -> str:
-        # A spec names where a token comes from, never the token itself, so it is safe to show.
-        return f"Spec({self.text!r})"
+        # A spec names where a token comes from; one with a token pasted into it is redacted.
+        from ._internal.redact import redact_text
+
+        return f"Spec({redact_text(self.text)!r})"
 
 
 def is_spec(value: object) -> bool:

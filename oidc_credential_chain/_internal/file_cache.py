@@ -7,9 +7,14 @@ together wait for the first one's exchange (lock, re-check, exchange, write, unl
 
 Safety rules, because entries hold secret keys and access tokens:
 
-- the directory is created 0700 and refused when it is a symlink, not a directory, or
-  owned by another user; entries are written 0600 through a temporary file and
-  ``os.replace`` (readers never see half an entry);
+- the directory is created 0700 and refused when it is a symlink, not a directory, owned
+  by another user, or open to other users (group/other permission bits, e.g. a shared
+  1777 directory): a directory the cache did not create is never chmodded, and its other
+  files are never touched;
+- the cache creates, rewrites and deletes only files whose names it generated (``<sha256
+  hex>.json``/``.lock`` and its own ``.tmp-*.json``), and only regular files of this user;
+- entries are written 0600 through a temporary file and ``os.replace`` (readers never see
+  half an entry);
 - an entry that is not a regular file owned by this user with mode 0600, not valid JSON,
   of another format version, or filed under another key, is ignored and replaced, never
   trusted;
@@ -28,6 +33,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -37,6 +43,8 @@ from typing import Any
 from ..errors import ConfigurationError
 from . import clock
 from .log import get_logger, warn_once
+from .redact import show_path
+from .untrusted_json import parse_json
 
 CACHE_DIR_VAR = "OIDC_CREDENTIAL_CHAIN_CACHE_DIR"
 CACHE_SWITCH_VAR = "OIDC_CREDENTIAL_CHAIN_CACHE"
@@ -54,9 +62,12 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 _log = get_logger("file_cache")
 
+#: The only names the cache creates: entries, their lock files, and its temporary files.
+_OWN_NAME = re.compile(r"(?:[0-9a-f]{64}\.(?:json|lock)|\.tmp-[A-Za-z0-9_]+\.json)")
+
 
 class UnsafeCacheDirectory(ConfigurationError):
-    """The cache directory is a symlink, not a directory, or belongs to another user."""
+    """The cache directory is a symlink, not a directory, belongs to another user, or is open to others."""
 
 
 def default_directory(environ: Mapping[str, str] | None = None) -> str:
@@ -191,40 +202,53 @@ class FileCache:
         self._checked = False
 
     def __repr__(self) -> str:
-        return f"FileCache({self.directory!r})"
+        return f"FileCache({show_path(self.directory)})"
 
     # directory ---------------------------------------------------------------------------
     def ensure_directory(self) -> str:
-        """Create the directory 0700 if missing; raise :class:`UnsafeCacheDirectory` if unsafe."""
+        """Create the directory 0700 if missing; raise :class:`UnsafeCacheDirectory` if unsafe.
+
+        An existing directory is used only when it is this user's own and private (no
+        group/other permissions); it is never chmodded, so pointing the cache at a shared
+        directory (``/tmp``) is refused rather than "fixed".
+        """
         if self._checked:
             return self.directory
         path = self.directory
+        shown = show_path(path)
         parent = os.path.dirname(path)
         if parent and not os.path.isdir(parent):
             with contextlib.suppress(FileExistsError):
                 os.makedirs(parent, mode=0o700)
+        created = False
         with contextlib.suppress(FileExistsError):
             os.mkdir(path, 0o700)
+            created = True
         try:
             st = os.lstat(path)
         except OSError as err:
-            raise UnsafeCacheDirectory(f"cache directory {path!r} cannot be used ({_reason(err)})") from None
+            raise UnsafeCacheDirectory(f"cache directory {shown} cannot be used ({_reason(err)})") from None
         if stat.S_ISLNK(st.st_mode):
             raise UnsafeCacheDirectory(
-                f"cache directory {path!r} is a symlink; refusing it because credentials would be "
+                f"cache directory {shown} is a symlink; refusing it because credentials would be "
                 f"written wherever it points (set {CACHE_DIR_VAR} to a real directory)"
             )
         if not stat.S_ISDIR(st.st_mode):
-            raise UnsafeCacheDirectory(f"cache directory {path!r} exists and is not a directory")
+            raise UnsafeCacheDirectory(f"cache directory {shown} exists and is not a directory")
         if st.st_uid != os.getuid():
             raise UnsafeCacheDirectory(
-                f"cache directory {path!r} belongs to user id {st.st_uid}, not to this user "
+                f"cache directory {shown} belongs to user id {st.st_uid}, not to this user "
                 f"({os.getuid()}); refusing to keep credentials there (set {CACHE_DIR_VAR} to a "
                 "directory of your own)"
             )
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            # Ours, but readable by others: tighten it rather than leak entries.
-            os.chmod(path, 0o700)
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077 and not created:
+            # Not ours to change: a shared directory (/tmp, 1777) or one another program set up.
+            raise UnsafeCacheDirectory(
+                f"cache directory {shown} has mode {mode:04o}, open to other users; refusing to keep "
+                f"credentials there and leaving it unchanged (set {CACHE_DIR_VAR} to a path that does "
+                "not exist yet, which is then created 0700, or to a directory of your own with mode 0700)"
+            )
         self._checked = True
         return path
 
@@ -332,11 +356,12 @@ class FileCache:
         except OSError:
             return
         for name in names:
-            if not (name.endswith((".json", ".lock"))):
-                continue
+            if not _OWN_NAME.fullmatch(name):
+                continue  # not a name the cache generated: another program's file
             path = os.path.join(self.directory, name)
             with contextlib.suppress(OSError):
-                if os.lstat(path).st_mtime < cutoff:
+                st = os.lstat(path)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and st.st_mtime < cutoff:
                     os.unlink(path)
 
     # locking -----------------------------------------------------------------------------
@@ -487,8 +512,8 @@ def _read_bounded(fd: int) -> bytes | None:
 
 def _parse_entry(raw: bytes, key: str) -> CacheEntry | None:
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = parse_json(raw)
+    except ValueError:
         return None
     if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
         return None

@@ -1,4 +1,10 @@
-"""Reading token files safely: regular files only, bounded size, allowed directories."""
+"""Reading token files safely: regular files only, bounded size, allowed directories.
+
+``OIDC_CREDENTIAL_CHAIN_FILE_DIRS`` is enforced on the opened descriptor, not only on the
+name: the path is checked before opening (so nothing outside is even opened), and the
+file actually opened is checked again (``/proc/self/fd`` or ``F_GETPATH``), so swapping a
+symlink between the check and the open cannot make a read escape.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import time
 from collections.abc import Mapping
 
 from ..errors import ConfigurationError
+from .redact import show_path
 
 #: Token text larger than this is refused (one extra byte is read to detect it).
 MAX_TOKEN_BYTES = 64 * 1024
@@ -23,18 +30,67 @@ def allowed_dirs(environ: Mapping[str, str]) -> list[str] | None:
     return dirs or None
 
 
+def _inside(real: str, dirs: list[str]) -> bool:
+    return any(real == d or real.startswith(d.rstrip(os.sep) + os.sep) for d in dirs)
+
+
+def _outside_error(path: str, dirs: list[str], what: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{what} {show_path(path)} is outside the directories allowed by {FILE_DIRS_VAR} "
+        f"({', '.join(show_path(d, quote=False) for d in dirs)}); move the token or extend {FILE_DIRS_VAR}"
+    )
+
+
+def check_path_text(path: str, *, what: str) -> None:
+    """Refuse a path the OS cannot name (a NUL byte) as a configuration error, not a ``ValueError``."""
+    if "\x00" in path:
+        raise ConfigurationError(f"{what} {show_path(path)} contains a NUL byte, which no file name can hold")
+
+
 def check_allowed(path: str, environ: Mapping[str, str], *, what: str) -> None:
+    """Refuse ``path`` when ``OIDC_CREDENTIAL_CHAIN_FILE_DIRS`` is set and it resolves outside it."""
+    check_path_text(path, what=what)
     dirs = allowed_dirs(environ)
     if dirs is None:
         return
-    real = os.path.realpath(path)
-    for directory in dirs:
-        if real == directory or real.startswith(directory.rstrip(os.sep) + os.sep):
-            return
-    raise ConfigurationError(
-        f"{what} {path!r} is outside the directories allowed by {FILE_DIRS_VAR} "
-        f"({', '.join(dirs)}); move the token or extend {FILE_DIRS_VAR}"
-    )
+    if not _inside(os.path.realpath(path), dirs):
+        raise _outside_error(path, dirs, what)
+
+
+def opened_path(fd: int) -> str | None:
+    """The path of the file an open descriptor refers to, or None where the OS cannot say."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pass
+    try:
+        import fcntl
+
+        get_path = getattr(fcntl, "F_GETPATH", None)
+        if get_path is not None:  # macOS, BSDs
+            raw = fcntl.fcntl(fd, get_path, b"\0" * 1024)
+            return os.fsdecode(raw.split(b"\0", 1)[0])
+    except OSError:
+        pass
+    return None
+
+
+def _verify_opened(fd: int, path: str, dirs: list[str], what: str) -> None:
+    real = opened_path(fd)
+    if real is None:
+        # No way to name the descriptor: at least the file opened must be the one checked.
+        try:
+            expected = os.stat(os.path.realpath(path))
+        except OSError:
+            raise _outside_error(path, dirs, what) from None
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (expected.st_dev, expected.st_ino) or not _inside(
+            os.path.realpath(path), dirs
+        ):
+            raise _outside_error(path, dirs, what)
+        return
+    if not _inside(real, dirs):
+        raise _outside_error(path, dirs, what)
 
 
 def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restricted: bool = True) -> str:
@@ -52,16 +108,19 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restric
     ``SETTLE_WINDOW`` seconds, it is read again after a short pause until two reads agree
     (for at most ``SETTLE_LIMIT`` seconds), so a reader never acts on half a token.
     """
+    dirs: list[str] | None = None
+    check_path_text(path, what=what)
     if restricted:
         check_allowed(path, environ, what=what)
+        dirs = allowed_dirs(environ)
     from ..jwt import looks_like_jwt
 
-    text, mtime = _read_once(path, what)
+    text, mtime = _read_once(path, what, dirs)
     whole = text if looks_like_jwt(text) else None
     deadline = time.monotonic() + SETTLE_LIMIT
     while (whole is None or time.time() - mtime < SETTLE_WINDOW) and time.monotonic() < deadline:
         time.sleep(SETTLE_PAUSE)
-        again, again_mtime = _read_once(path, what)
+        again, again_mtime = _read_once(path, what, dirs)
         if (again, again_mtime) == (text, mtime):
             break
         text, mtime = again, again_mtime
@@ -69,7 +128,7 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restric
     if whole is not None and not looks_like_jwt(text):
         text = whole  # the writer never settled: use the last complete-looking read
     if not text:
-        raise ConfigurationError(f"{what} {path!r} is empty")
+        raise ConfigurationError(f"{what} {show_path(path)} is empty")
     return text
 
 
@@ -79,28 +138,32 @@ SETTLE_PAUSE = 0.01
 SETTLE_LIMIT = 0.3
 
 
-def _read_once(path: str, what: str) -> tuple[str, float]:
-    """The stripped text of the file (possibly empty) and its modification time."""
+def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float]:
+    """The stripped text of the file (possibly empty) and its modification time.
+
+    With ``dirs``, the opened descriptor must lie inside one of them.
+    """
+    shown = show_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    problem: str | None
     try:
         fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{what} {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigurationError(f"{what} {path!r} is a directory, not a file") from None
-    except PermissionError:
-        raise ConfigurationError(
-            f"{what} {path!r} is not readable by this process (permission denied)"
-        ) from None
     except OSError as err:
-        reason = errno.errorcode.get(err.errno or 0, "error")
-        raise ConfigurationError(f"{what} {path!r} cannot be opened ({reason})") from None
+        problem = _open_problem(err)
+    else:
+        problem = None
+    if problem is not None:
+        # Raised outside the handler: the OSError (whose filename is the raw value, maybe a
+        # token pasted where a path belongs) must not ride along as __context__.
+        raise ConfigurationError(f"{what} {shown} {problem}")
     try:
+        if dirs is not None:
+            _verify_opened(fd, path, dirs, what)
         st = os.fstat(fd)
         mode = st.st_mode
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (FIFO, socket or device)"
-            raise ConfigurationError(f"{what} {path!r} is {kind}; only regular files are read")
+            raise ConfigurationError(f"{what} {shown} is {kind}; only regular files are read")
         chunks: list[bytes] = []
         size = 0
         while size <= MAX_TOKEN_BYTES:
@@ -111,23 +174,33 @@ def _read_once(path: str, what: str) -> tuple[str, float]:
             size += len(chunk)
     except OSError as err:
         reason = errno.errorcode.get(err.errno or 0, "error")
-        raise ConfigurationError(f"{what} {path!r} could not be read ({reason})") from None
+        raise ConfigurationError(f"{what} {shown} could not be read ({reason})") from None
     finally:
         os.close(fd)
     if size > MAX_TOKEN_BYTES:
-        raise ConfigurationError(f"{what} {path!r} is larger than {MAX_TOKEN_BYTES} bytes; not a token")
+        raise ConfigurationError(f"{what} {shown} is larger than {MAX_TOKEN_BYTES} bytes; not a token")
     data = b"".join(chunks)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigurationError(f"{what} {path!r} is not UTF-8 text; not a token") from None
+        raise ConfigurationError(f"{what} {shown} is not UTF-8 text; not a token") from None
     return text.strip(), st.st_mtime
+
+
+def _open_problem(err: OSError) -> str:
+    if isinstance(err, FileNotFoundError):
+        return "does not exist"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory, not a file"
+    if isinstance(err, PermissionError):
+        return "is not readable by this process (permission denied)"
+    return f"cannot be opened ({errno.errorcode.get(err.errno or 0, 'error')})"
 
 
 def file_fingerprint(path: str) -> tuple[int, int, int] | None:
     """``(inode, size, mtime_ns)`` to notice a rotated file, or None if it cannot be stat'ed."""
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)

@@ -23,7 +23,6 @@ import dataclasses
 import email.utils
 import functools
 import ipaddress
-import json
 import math
 import os
 import random
@@ -112,7 +111,7 @@ class HttpConfig:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1))))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class HttpResponse:
     """A received response: status, lower-cased headers and the raw body."""
 
@@ -121,12 +120,20 @@ class HttpResponse:
     body: bytes
     url: str
 
+    def __repr__(self) -> str:
+        # The body may hold a token; the query may hold anything.
+        where = describe_url(self.url)
+        return f"HttpResponse(status={self.status}, url={where!r}, body=<{len(self.body)} bytes>)"
+
     @property
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        """The body parsed as untrusted JSON; any failure is a ``ValueError`` (``JSONParseError``)."""
+        from .untrusted_json import parse_json
+
+        return parse_json(self.body)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -13,12 +13,13 @@ import dataclasses
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._internal.log import get_logger
+from .._internal.untrusted_json import parse_json
 from ..idtoken import IdToken
 from ..jwt import claim_audiences, format_claims, redact
-from ._errors import EntraExchangeError
+from ._errors import AzureConfigurationError, EntraExchangeError
 from ._refresh import expiry_margin, refresh_on
 from ._settings import TENANT_VAR, Settings
 
@@ -90,10 +91,20 @@ def merge_claims(claims: str | None, enable_cae: bool) -> str | None:
     """The ``claims`` field: a challenge's claims, plus the CAE capability ``CP1`` when enabled."""
     if not enable_cae:
         return claims or None
-    merged: dict[str, Any] = json.loads(claims) if claims else {}
-    access = merged.setdefault("access_token", {})
-    access.setdefault("xms_cc", {"values": []})
-    values = access["xms_cc"].setdefault("values", [])
+    try:
+        merged = parse_json(claims) if claims else {}
+    except ValueError as err:
+        merged = err
+    access = merged.setdefault("access_token", {}) if isinstance(merged, dict) else None
+    capability = access.setdefault("xms_cc", {"values": []}) if isinstance(access, dict) else None
+    values = capability.setdefault("values", []) if isinstance(capability, dict) else None
+    if not isinstance(values, list):
+        # A resource server's challenge: malformed or deeply nested claims are refused, not echoed.
+        why = f" ({merged})" if isinstance(merged, ValueError) else ""
+        raise AzureConfigurationError(
+            f"the claims challenge passed to get_token is not a JSON object of the CAE form{why}; "
+            "its content is not shown"
+        )
     if "CP1" not in values:
         values.append("CP1")
     return json.dumps(merged, separators=(",", ":"))
@@ -118,9 +129,21 @@ def token_request(exchange: Exchange, claims: str | None) -> HttpRequest:
 def read_token_response(exchange: Exchange, status: int, text: str) -> AccessGrant:
     """The grant from a 200 answer; raises :class:`EntraExchangeError` for anything else."""
     try:
-        body = json.loads(text) if text else None
+        body = parse_json(text) if text else None
     except ValueError:
         body = None
+    if status == 200 and not isinstance(body, Mapping):
+        # Not JSON (or nested too deeply): nothing in it is worth quoting.
+        raise EntraExchangeError(
+            f"{SERVICE} at {exchange.url} answered HTTP 200 with a body that is not a JSON object "
+            f"(for {exchange.who}); the body is not shown; the endpoint may not be Entra ID "
+            f"(check {exchange.settings.authority})",
+            spec=exchange.assertion.spec,
+            service=SERVICE,
+            status=status,
+            claims=exchange.assertion.summary(),
+            retryable=True,
+        )
     if status != 200 or not isinstance(body, Mapping) or "error" in body:
         raise refusal_error(exchange, status, body, text)
     token = body.get("access_token")

@@ -66,7 +66,6 @@ def time_budget(kwargs: dict[str, Any]) -> float:
 
 def _policies(retry_policy: Any, options: dict[str, Any]) -> list[Any]:
     from azure.core.pipeline.policies import (
-        ContentDecodePolicy,
         CustomHookPolicy,
         DistributedTracingPolicy,
         HeadersPolicy,
@@ -82,7 +81,8 @@ def _policies(retry_policy: Any, options: dict[str, Any]) -> list[Any]:
         HeadersPolicy(**options),
         UserAgentPolicy(base_user_agent=_user_agent(), **options),
         ProxyPolicy(**options),
-        ContentDecodePolicy(**options),
+        # No ContentDecodePolicy: the body is parsed once, by read_token_response, as untrusted
+        # JSON (azure-core's json.loads raises RecursionError on deeply nested answers).
         retry_policy,
         CustomHookPolicy(**options),
         NetworkTraceLoggingPolicy(**options),
@@ -243,14 +243,14 @@ def _check_json(content_type: str, text: str) -> None:
     body is not shown: it may echo the assertion)."""
     if "json" not in content_type.lower() or not text.strip():
         return
-    import json
-
     from azure.core.exceptions import DecodeError
 
+    from .._internal.untrusted_json import JSONParseError, parse_json
+
     try:
-        json.loads(text)
-    except (ValueError, RecursionError) as err:
-        raise DecodeError(f"JSON is invalid: {type(err).__name__}") from None
+        parse_json(text)
+    except JSONParseError as err:
+        raise DecodeError(f"JSON is invalid: {err}") from None
 
 
 def _read_chunks(chunks: Any, limit: int, deadline: float, where: str, url: str) -> bytes:

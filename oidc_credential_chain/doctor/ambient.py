@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Mapping
 
+from .._internal.redact import show_path
 from ..jwt import looks_like_jwt
 from ..spec import is_spec
 
@@ -169,13 +170,14 @@ def _file_detections(environ: Mapping[str, str]) -> list[Detection]:
     found: list[Detection] = []
     path = environ.get("AZURE_FEDERATED_TOKEN_FILE", "").strip()
     if path and not is_spec(path):
-        ok = os.path.isfile(path)
+        ok = "\x00" not in path and os.path.isfile(path)
         found.append(
             Detection(
                 "AKS workload identity",
                 "azure",
                 ok,
-                f"AZURE_FEDERATED_TOKEN_FILE names {path}" + ("" if ok else ", which does not exist"),
+                f"AZURE_FEDERATED_TOKEN_FILE names {show_path(path, quote=False)}"
+                + ("" if ok else ", which does not exist"),
                 {"azure": "oidc/azure", "aws": "oidc/azure", "gcp": "oidc/azure"},
                 ""
                 if ok

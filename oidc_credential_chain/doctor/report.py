@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._internal.redact import redact_text
 from ..trust.aws_policy import TrustVerdict
 from ..trust.azure_fic import FicVerdict
 from .ambient import Ambient
@@ -178,6 +179,11 @@ class DoctorReport:
         }[self.exit_code]
 
     def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document; every string in it has passed the one redaction path."""
+        document: dict[str, Any] = _redacted(self._document())
+        return document
+
+    def _document(self) -> dict[str, Any]:
         return {
             "environment": {
                 "detections": [d.to_json() for d in self.ambient.detections],
@@ -224,7 +230,19 @@ class DoctorReport:
             lines.extend(_wrap("Note: ", note))
         lines.append("")
         lines.append(f"Result: {self.result} (exit {self.exit_code})")
-        return "\n".join(lines) + "\n"
+        # Values from the environment, files and servers are in these lines: redact each.
+        return "\n".join(redact_text(line) for line in lines) + "\n"
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` (a JSON document) with every string passed through :func:`redact_text`."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(item) for item in value]
+    return value
 
 
 WIDTH = 100

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .._internal.untrusted_json import MAX_DEPTH, nesting_depth
 from ..errors import ConfigurationError, ErrorKind, OIDCError
 from ..trust.aws_policy import evaluate_trust_policy
 from ..trust.azure_fic import match_federated_credentials
@@ -44,6 +45,8 @@ def _read_json(path: str, what: str) -> Any:
         raise ConfigurationError(f"the {what} file {path!r} does not exist") from None
     except OSError as err:
         raise ConfigurationError(f"the {what} file {path!r} cannot be read ({err.strerror or err})") from None
+    if nesting_depth(text.encode("utf-8", "surrogatepass")) > MAX_DEPTH:
+        raise ConfigurationError(f"the {what} file {path!r} nests JSON deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

@@ -10,7 +10,6 @@ naming the token's ``iss``/``aud``/``sub``/``exp``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +17,8 @@ from google.auth import exceptions, identity_pool
 
 from .._internal.http import InsecureURLError, check_url_security
 from .._internal.log import get_logger
+from .._internal.redact import redact_text
+from .._internal.untrusted_json import parse_json
 from ..errors import ConfigurationError, OIDCError
 from ..jwt import format_claims
 from ..providers.base import FetchContext
@@ -167,7 +168,7 @@ class Credentials(identity_pool.Credentials):
 
 def _first_line(err: Exception) -> str:
     text = str(err.args[0]) if err.args else type(err).__name__
-    return text.splitlines()[0][:300] if text else type(err).__name__
+    return redact_text(text.splitlines()[0])[:300] if text else type(err).__name__
 
 
 def _parse_error_body(err: Exception) -> tuple[str | None, str, int | None]:
@@ -178,7 +179,7 @@ def _parse_error_body(err: Exception) -> tuple[str | None, str, int | None]:
     data: Any = None
     if isinstance(body, str):
         try:
-            data = json.loads(body)
+            data = parse_json(body)
         except ValueError:
             data = None
     if isinstance(data, dict):
@@ -187,12 +188,12 @@ def _parse_error_body(err: Exception) -> tuple[str | None, str, int | None]:
             status = error.get("code")
             return (
                 str(error.get("status") or "") or None,
-                str(error.get("message") or "(no message)")[:300],
+                redact_text(str(error.get("message") or "(no message)"))[:300],
                 status if isinstance(status, int) else None,
             )
         if isinstance(error, str):  # OAuth: {"error", "error_description"}
-            return error, str(data.get("error_description") or "(no description)")[:300], None
-    text = " ".join(str(body or _first_line(err)).split())[:300]
+            return error, redact_text(str(data.get("error_description") or "(no description)"))[:300], None
+    text = " ".join(redact_text(str(body or _first_line(err))).split())[:300]
     return None, text or "(empty body)", None
 
 

@@ -24,10 +24,16 @@ class Argument(str, enum.Enum):
 
 @dataclasses.dataclass
 class FetchContext:
-    """What a provider may use while fetching: the environment and an HTTP client."""
+    """What a provider may use while fetching: the environment and an HTTP client.
 
-    environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
-    http: HttpClient = dataclasses.field(default_factory=default_client)
+    The repr names neither: the environment holds request tokens and keys.
+    """
+
+    environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ, repr=False)
+    http: HttpClient = dataclasses.field(default_factory=default_client, repr=False)
+
+    def __repr__(self) -> str:
+        return f"FetchContext(environ=<{len(self.environ)} variables, not shown>)"
 
 
 class Provider(abc.ABC):
@@ -110,6 +116,22 @@ def require_env(environ: Mapping[str, str], name: str, spec: Spec, *, hint: str 
     return value.strip()
 
 
+def require_header_value(environ: Mapping[str, str], name: str, spec: Spec, *, hint: str = "") -> str:
+    """Like :func:`require_env`, for a value sent in an HTTP header: CR, LF or NUL is a configuration error.
+
+    Such a value can never be sent, so retrying is pointless; the message names the
+    variable, never the value.
+    """
+    value = require_env(environ, name, spec, hint=hint)
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ConfigurationError(
+            f"{spec.text}: the environment variable {name} contains a line break or NUL byte, so it "
+            "cannot be sent in an HTTP header; it is malformed (its value is not shown)",
+            spec=spec.text,
+        )
+    return value
+
+
 def send(
     ctx: FetchContext,
     spec: Spec,
@@ -159,19 +181,15 @@ def refuse_redirect(spec: Spec, idp: str, response: HttpResponse) -> None:
         )
 
 
-def error_detail(response: HttpResponse, limit: int = 300) -> str:
-    """A short, printable excerpt of an error body (JSON ``message``/``error`` preferred)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value[:limit]
-    text = " ".join(response.text.split())
-    return text[:limit] if text else "(empty body)"
+def error_detail(response: HttpResponse, *secrets: str | None, limit: int = 300) -> str:
+    """A short, secret-free excerpt of an error body (JSON ``message``/``error`` preferred).
+
+    The body goes through :func:`~oidc_credential_chain._internal.redact.quote_body`, so a
+    server that echoes what it was sent (``Bearer ghs_...``, a token) shows none of it.
+    """
+    from .._internal.redact import quote_body
+
+    return quote_body(response.body, *secrets, limit=limit)
 
 
 def env_fingerprint(value: str | None) -> str | None:
@@ -183,10 +201,11 @@ def env_fingerprint(value: str | None) -> str | None:
 
 def json_string_field(spec: Spec, idp: str, response: HttpResponse, field: str) -> str:
     """The non-empty string ``field`` of a 200 answer's JSON body, or a fetch error that shows no body."""
+    from .._internal.untrusted_json import parse_json
     from ..errors import TokenFetchError
 
     try:
-        body = response.json()
+        body = parse_json(response.body)
     except ValueError:
         body = None
     value = body.get(field) if isinstance(body, dict) else None

@@ -14,6 +14,7 @@ from .base import (
     json_string_field,
     refuse_redirect,
     require_env,
+    require_header_value,
     send,
 )
 
@@ -31,7 +32,7 @@ class GitHubProvider(Provider):
 
     def fetch(self, spec: Spec, ctx: FetchContext) -> str:
         base_url = require_env(ctx.environ, URL_VAR, spec, hint=_HINT)
-        request_token = require_env(ctx.environ, TOKEN_VAR, spec, hint=_HINT)
+        request_token = require_header_value(ctx.environ, TOKEN_VAR, spec, hint=_HINT)
         url = base_url
         if spec.argument is not None:
             url += ("&" if "?" in base_url else "?") + "audience=" + quote(spec.argument, safe="")
@@ -52,14 +53,16 @@ class GitHubProvider(Provider):
         if response.status in (401, 403):
             raise TokenFetchError(
                 f"{spec.text}: {idp} refused the request token (HTTP {response.status}: "
-                f"{error_detail(response)}); the job needs 'permissions: id-token: write', and "
+                f"{error_detail(response, request_token)}); the job needs 'permissions: id-token: write', "
+                f"and "
                 f"{TOKEN_VAR} stops working about 6 hours after the job starts",
                 spec=spec.text,
                 status=response.status,
             )
         if response.status != 200:
+            detail = error_detail(response, request_token)
             raise TokenFetchError(
-                f"{spec.text}: {idp} answered HTTP {response.status}: {error_detail(response)}",
+                f"{spec.text}: {idp} answered HTTP {response.status}: {detail}",
                 spec=spec.text,
                 status=response.status,
                 retryable=response.status >= 500 or response.status == 429,

@@ -27,6 +27,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._internal.untrusted_json import MAX_DEPTH, nesting_depth
 from ..errors import ConfigurationError
 from ._hints import audience_hints, subject_hints
 from ._wildcard import ANY_CHAR, ANY_RUN, Wild, Wildcard, matches_wildcard
@@ -680,6 +681,8 @@ def _load_policy(policy: Mapping[str, Any] | str) -> Mapping[str, Any]:
         text = policy.strip()
         if text.startswith("%7B") or text.startswith("%7b"):  # the IAM API returns documents URL-encoded
             text = urllib.parse.unquote(text)
+        if nesting_depth(text.encode("utf-8", "surrogatepass")) > MAX_DEPTH:
+            raise ConfigurationError(f"the trust policy nests JSON deeper than {MAX_DEPTH} levels")
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as err:

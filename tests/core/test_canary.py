@@ -19,6 +19,7 @@ import pytest
 
 from oidc_credential_chain import OIDCError, fetch_id_token, parse_spec
 from oidc_credential_chain._internal import clock
+from oidc_credential_chain.providers.base import FetchContext
 from oidc_credential_chain.testing import GCPMetadataServer, GitHubActionsTokenEndpoint, OIDCIssuer
 from tests.core.canary_support import assert_no_secret, capture_package_logs, collect_exception_texts
 from tests.core.cli_support import run_cli
@@ -170,7 +171,37 @@ def flow_circleci(canary: Canary) -> None:
     canary.fetch(f"oidc/env/{expired}", ok=False)  # a token pasted where a variable name goes
 
 
-FLOWS: list[Callable[[Canary], None]] = [flow_github, flow_google, flow_files, flow_env, flow_circleci]
+def flow_hostile_values(canary: Canary) -> None:
+    """Tokens where paths belong, servers that echo what they were sent, a FILE_DIRS refusal."""
+    pasted = canary.token("token pasted where a path belongs", {"pad": "p" * 200})
+    for variable in ("GITLAB_OIDC_TOKEN", "CANARY_PATH_VAR"):
+        canary.monkeypatch.setenv(variable, pasted)
+        canary.fetch(f"oidc/env_path/{variable}", ok=False)
+    canary.monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", pasted)  # too long for a name: ENAMETOOLONG
+    canary.fetch("oidc/azure", ok=False)
+    canary.fetch(f"oidc/kubernetes/var/run/{pasted}", ok=False)
+    canary.monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_FILE_DIRS", str(canary.tmp_path / "allowed"))
+    canary.fetch("oidc/env_path/CANARY_PATH_VAR", ok=False)
+    canary.monkeypatch.delenv("OIDC_CREDENTIAL_CHAIN_FILE_DIRS")
+    gh = canary.github
+    spec = "oidc/github/sts.amazonaws.com"
+    gh.faults.fail(401, body={"message": f"Bad credentials: Bearer {CANARY_REQUEST_TOKEN}"})
+    canary.fetch(spec, ok=False)
+    gh.faults.fail(400, body=f"echo: subject_token={pasted}&client_assertion={pasted}")
+    canary.fetch(spec, ok=False)
+    gh.faults.add(status=200, body=b'{"value": ' + b"[" * 20_000 + b"]" * 20_000 + b"}")
+    canary.fetch(spec, ok=False)
+    canary.texts.append(repr(FetchContext()))
+
+
+FLOWS: list[Callable[[Canary], None]] = [
+    flow_github,
+    flow_google,
+    flow_files,
+    flow_env,
+    flow_circleci,
+    flow_hostile_values,
+]
 
 
 @pytest.fixture
@@ -225,8 +256,25 @@ def test_no_secret_in_command_line_output(canary: Canary) -> None:
     }
     canary.monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", CANARY_REQUEST_TOKEN + "-wrong")
     runs["token refused"] = run_cli("--debug", "token", "oidc/github/sts.amazonaws.com")
+    canary.monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", CANARY_REQUEST_TOKEN)
+    # A token where a path belongs, through the command line, credential-process and doctor.
+    canary.monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", file_token)
+    canary.monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    canary.monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
+    runs["token path holds a token"] = run_cli("--debug", "token", "oidc/azure")
+    runs["credential-process"] = run_cli(
+        "--debug",
+        "aws",
+        "credential-process",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/canary",
+        "--token",
+        "oidc/azure",
+    )
+    runs["doctor"] = run_cli("--debug", "doctor", "oidc/azure")
+    runs["doctor json"] = run_cli("doctor", "--json", "oidc/azure")
 
-    assert [r.code for r in runs.values()] == [0, 0, 0, 2, 2, 1]
+    assert [r.code for r in runs.values()] == [0, 0, 0, 2, 2, 1, 2, 2, 2, 2]
     printed_token = runs.pop("token github").stdout
     assert printed_token in canary.secrets.values()  # `token` prints the token, and only `token` does
     texts = [f"{name}: {r.stdout}\n{r.stderr}" for name, r in runs.items()]

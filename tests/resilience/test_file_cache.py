@@ -57,12 +57,14 @@ def test_directory_and_entries_are_owner_only(tmp_path: Path) -> None:
     assert sorted(p.name for p in directory.iterdir()) == [f"{key}.json"]
 
 
-def test_a_too_open_directory_of_our_own_is_tightened(tmp_path: Path) -> None:
+def test_a_too_open_directory_of_our_own_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    # The cache never chmods a directory it did not create (it may be shared on purpose).
     directory = tmp_path / "cache"
     directory.mkdir(mode=0o755)
     directory.chmod(0o755)
-    FileCache(str(directory)).ensure_directory()
-    assert _mode(directory) == 0o700
+    with pytest.raises(UnsafeCacheDirectory, match=r"has mode 0755, open to other users"):
+        FileCache(str(directory)).ensure_directory()
+    assert _mode(directory) == 0o755
 
 
 def test_symlinked_directory_is_refused(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
