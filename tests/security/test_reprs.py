@@ -40,6 +40,7 @@ CANARY_ENV = {
 
 #: Types with no instances of their own: abstract bases and protocols.
 NOT_INSTANTIABLE = {
+    "oidc_credential_chain.lifecycle.fork.ResetsAfterFork",
     "oidc_credential_chain.providers.base.Provider",
     "oidc_credential_chain.testing.sigv4.SigningSecret",
     "oidc_credential_chain.testing.vertex.TokenAuthority",
