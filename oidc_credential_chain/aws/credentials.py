@@ -1,0 +1,87 @@
+"""botocore's and aiobotocore's refreshable credentials, through their constructor seams.
+
+The refresh windows and the clock are constructor arguments (``advisory_timeout``,
+``mandatory_timeout``, ``time_fetcher``, present since botocore 1.34); the small
+subclasses only note when a caller entered ``get_frozen_credentials`` (public), so callers
+queued behind a failed mandatory refresh share its error (:class:`.core.Refresher`).
+Classes are built on first use, for the botocore package a session belongs to (the AWS
+CLI bundles its own copy), so importing this module imports no SDK.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib
+import inspect
+from typing import Any
+
+from .._internal import clock
+from .core import METHOD, Refresher, clear_entry, mark_entry
+
+
+def now() -> datetime.datetime:
+    """The library's clock as botocore's ``time_fetcher`` (the one ``StsCredentials`` reads)."""
+    return datetime.datetime.fromtimestamp(clock.now(), datetime.timezone.utc)
+
+
+@functools.lru_cache(maxsize=None)
+def refreshable_class(package: str = "botocore") -> type:
+    """``<package>.credentials.RefreshableCredentials`` noting each caller's entry."""
+    base: Any = importlib.import_module(f"{package}.credentials").RefreshableCredentials
+
+    class OIDCRefreshableCredentials(base):  # type: ignore[misc, valid-type]
+        def get_frozen_credentials(self) -> Any:
+            entry = mark_entry()
+            try:
+                return super().get_frozen_credentials()
+            finally:
+                clear_entry(entry)
+
+    return OIDCRefreshableCredentials
+
+
+@functools.lru_cache(maxsize=None)
+def aio_refreshable_class() -> type:
+    """aiobotocore's ``AioRefreshableCredentials`` noting each caller's entry."""
+    base: Any = importlib.import_module("aiobotocore.credentials").AioRefreshableCredentials
+
+    class AioOIDCRefreshableCredentials(base):  # type: ignore[misc, valid-type]
+        async def get_frozen_credentials(self) -> Any:
+            entry = mark_entry()
+            try:
+                return await super().get_frozen_credentials()
+            finally:
+                clear_entry(entry)
+
+    return AioOIDCRefreshableCredentials
+
+
+def build(cls: type, refresher: Refresher, refresh_using: Any) -> Any:
+    """An instance of ``cls`` holding the refresher's current credentials."""
+    current = refresher.current
+    extra: dict[str, Any] = {}
+    if current.account_id and _accepts_account_id(cls):
+        extra["account_id"] = current.account_id
+    return cls(
+        access_key=current.access_key_id,
+        secret_key=current.secret_access_key,
+        token=current.session_token,
+        expiry_time=current.expiration,
+        refresh_using=refresh_using,
+        method=METHOD,
+        time_fetcher=now,
+        advisory_timeout=refresher.windows.advisory,
+        mandatory_timeout=refresher.windows.mandatory,
+        **extra,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _accepts_account_id(cls: type) -> bool:
+    # account_id arrived in botocore 1.37; older releases have no such argument.
+    botocore_cls = next(c for c in cls.__mro__ if c.__name__ == "RefreshableCredentials")
+    return "account_id" in inspect.signature(botocore_cls.__init__).parameters
+
+
+__all__ = ["aio_refreshable_class", "build", "now", "refreshable_class"]
