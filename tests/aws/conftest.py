@@ -16,6 +16,14 @@ from oidc_credential_chain.testing import (
 from tests.aws.support import AwsWorld
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "aio: needs aiobotocore (the [aio] extra)")
+    config.addinivalue_line("markers", "aioboto3: needs aioboto3 (installed in .ci/run's botocore-1.34 job)")
+    config.addinivalue_line(
+        "markers", "sts_outbound: needs a botocore that knows STS GetWebIdentityToken (oidc/aws)"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _aws_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import boto3
