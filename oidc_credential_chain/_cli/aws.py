@@ -9,7 +9,6 @@ import re
 import sys
 from typing import Any
 
-
 _PROFILE_NAME = re.compile(r"^[\w.+@=,-]{1,64}$")
 
 

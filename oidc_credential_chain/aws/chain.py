@@ -35,11 +35,11 @@ def _source_lookup(profile_name: str) -> Lookup:
     return Lookup(profile_name=profile_name, disable_env_vars=True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _builder_class(package: str) -> type:
     base: Any = importlib.import_module(f"{package}.credentials").ProfileProviderBuilder
 
-    class OIDCProfileProviderBuilder(base):  # type: ignore[misc, valid-type]
+    class OIDCProfileProviderBuilder(base):  # type: ignore[misc]
         """botocore's profile providers, with the ``oidc_*`` one first."""
 
         def __init__(self, session: Any, **kwargs: Any) -> None:
@@ -55,11 +55,11 @@ def _builder_class(package: str) -> type:
     return OIDCProfileProviderBuilder
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _aio_builder_class() -> type:
     base: Any = importlib.import_module("aiobotocore.credentials").AioProfileProviderBuilder
 
-    class AioOIDCProfileProviderBuilder(base):  # type: ignore[misc, valid-type]
+    class AioOIDCProfileProviderBuilder(base):  # type: ignore[misc]
         """aiobotocore's profile providers, with the async ``oidc_*`` one first."""
 
         def __init__(self, session: Any, **kwargs: Any) -> None:

@@ -25,12 +25,12 @@ def now() -> datetime.datetime:
     return datetime.datetime.fromtimestamp(clock.now(), datetime.timezone.utc)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def refreshable_class(package: str = "botocore") -> type:
     """``<package>.credentials.RefreshableCredentials`` noting each caller's entry."""
     base: Any = importlib.import_module(f"{package}.credentials").RefreshableCredentials
 
-    class OIDCRefreshableCredentials(base):  # type: ignore[misc, valid-type]
+    class OIDCRefreshableCredentials(base):  # type: ignore[misc]
         def get_frozen_credentials(self) -> Any:
             entry = mark_entry()
             try:
@@ -41,12 +41,12 @@ def refreshable_class(package: str = "botocore") -> type:
     return OIDCRefreshableCredentials
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def aio_refreshable_class() -> type:
     """aiobotocore's ``AioRefreshableCredentials`` noting each caller's entry."""
     base: Any = importlib.import_module("aiobotocore.credentials").AioRefreshableCredentials
 
-    class AioOIDCRefreshableCredentials(base):  # type: ignore[misc, valid-type]
+    class AioOIDCRefreshableCredentials(base):  # type: ignore[misc]
         async def get_frozen_credentials(self) -> Any:
             entry = mark_entry()
             try:
@@ -77,11 +77,11 @@ def build(cls: type, refresher: Refresher, refresh_using: Any) -> Any:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _accepts_account_id(cls: type) -> bool:
     # account_id arrived in botocore 1.37; older releases have no such argument.
-    botocore_cls = next(c for c in cls.__mro__ if c.__name__ == "RefreshableCredentials")
-    return "account_id" in inspect.signature(botocore_cls.__init__).parameters
+    botocore_cls: Any = next(c for c in cls.__mro__ if c.__name__ == "RefreshableCredentials")
+    return "account_id" in inspect.signature(botocore_cls).parameters
 
 
 __all__ = ["aio_refreshable_class", "build", "now", "refreshable_class"]

@@ -143,7 +143,7 @@ class _SyncRefresher(Refresher):
             return self.kept()
         try:
             fresh = self.renew()
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - failed() raises it when the refresh is mandatory
             return self.failed(err)
         return self.succeeded(fresh)
 

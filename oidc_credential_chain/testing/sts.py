@@ -1,4 +1,5 @@
-"""AWS STS on loopback: ``AssumeRoleWithWebIdentity``, ``AssumeRole``, ``GetWebIdentityToken``, ``GetCallerIdentity``.
+"""AWS STS on loopback: ``AssumeRoleWithWebIdentity``, ``AssumeRole``, ``GetWebIdentityToken``,
+``GetCallerIdentity``.
 
 It speaks the query protocol (form-encoded ``POST /``, XML answers and ``ErrorResponse``
 bodies with STS's codes and statuses) and checks a web identity token as STS does: the
@@ -549,10 +550,14 @@ class STSEmulator(EmulatorServer):
         duration_text = form.get("DurationSeconds") or "3600"
         duration = int(duration_text) if duration_text.isdigit() else -1
         if not 900 <= duration <= 43200:
-            return sts_error("ValidationError", f"Value '{duration_text}' at 'durationSeconds' is out of range")
+            return sts_error(
+                "ValidationError", f"Value '{duration_text}' at 'durationSeconds' is out of range"
+            )
         role = self.roles.get(role_arn)
         if role is None or not _trusts(role.trust_policy, caller):
-            return sts_error("AccessDenied", CHAIN_DENIED_MESSAGE.format(caller=caller.arn, role=role_arn), 403)
+            return sts_error(
+                "AccessDenied", CHAIN_DENIED_MESSAGE.format(caller=caller.arn, role=role_arn), 403
+            )
         if duration > role.max_session_duration:
             return sts_error(
                 "ValidationError",
@@ -763,9 +768,9 @@ def _trusts(policy: Mapping[str, Any] | str, caller: IssuedCredentials) -> bool:
         principals = (statement.get("Principal") or {}).get("AWS", [])
         actions = [actions] if isinstance(actions, str) else actions
         principals = [principals] if isinstance(principals, str) else principals
-        if statement.get("Effect") == "Allow" and "sts:AssumeRole" in actions:
-            if caller.arn in principals or (caller.role_arn is not None and caller.role_arn in principals):
-                return True
+        allowed = statement.get("Effect") == "Allow" and "sts:AssumeRole" in actions
+        if allowed and (caller.arn in principals or caller.role_arn in principals):
+            return True
     return False
 
 

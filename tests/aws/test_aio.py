@@ -7,6 +7,7 @@ aioboto3 release pins an aiobotocore older than the botocore the main environmen
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Any
 
@@ -24,7 +25,9 @@ STATIC_SECRET = "static-secret-key-for-tests-000000000000"
 
 
 async def converse(session: Any, text: str = "hello") -> str:
-    async with session.create_client("bedrock-runtime", region_name="us-east-1") as client:
+    # aiobotocore's sessions have create_client, aioboto3's client.
+    create = getattr(session, "create_client", None) or session.client
+    async with create("bedrock-runtime", region_name="us-east-1") as client:
         response = await client.converse(
             modelId=MODEL, messages=[{"role": "user", "content": [{"text": text}]}]
         )
@@ -91,7 +94,7 @@ async def _max_gap_while(coroutine: Any) -> tuple[float, int]:
     finally:
         task.cancel()
     ticks.append(time.monotonic())
-    return max(b - a for a, b in zip(ticks, ticks[1:])), len(ticks)
+    return max(b - a for a, b in itertools.pairwise(ticks)), len(ticks)
 
 
 async def test_a_slow_identity_provider_and_sts_never_block_the_loop(world: AwsWorld) -> None:

@@ -1,4 +1,5 @@
-"""``oidc-credential-chain aws profile``: a ready ``~/.aws/config`` block, run by botocore's ProcessProvider."""
+"""``oidc-credential-chain aws profile``: a ready ``~/.aws/config`` block, run by botocore's
+ProcessProvider."""
 
 from __future__ import annotations
 
@@ -84,9 +85,18 @@ def test_without_the_script_the_block_runs_the_interpreter(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["a b", "--role-arn", "arn:aws:iam::123456789012:role/r", "--token", SPEC], "NAME must be a profile name"),
-        (["ci", "--role-arn", "nope", "--token", SPEC], "--role-arn in the command's arguments is not an IAM role"),
-        (["ci", "--role-arn", "arn:aws:iam::123456789012:role/r", "--token", "x"], "--token in the command's"),
+        (
+            ["a b", "--role-arn", "arn:aws:iam::123456789012:role/r", "--token", SPEC],
+            "NAME must be a profile name",
+        ),
+        (
+            ["ci", "--role-arn", "nope", "--token", SPEC],
+            "--role-arn in the command's arguments is not an IAM role",
+        ),
+        (
+            ["ci", "--role-arn", "arn:aws:iam::123456789012:role/r", "--token", "x"],
+            "--token in the command's",
+        ),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:

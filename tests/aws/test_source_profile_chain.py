@@ -92,7 +92,17 @@ def test_the_aws_cli_runs_the_chain(world: AwsWorld) -> None:
     deploy = world.sts.allow_chain("deploy", world.role)
     chain_config(world, deploy)
     done = subprocess.run(
-        [sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--profile", "deploy", "--output", "json"],
+        [
+            sys.executable,
+            "-m",
+            "awscli",
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "deploy",
+            "--output",
+            "json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

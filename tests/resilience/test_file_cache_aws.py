@@ -197,12 +197,16 @@ def test_locally_read_tokens_are_keyed_by_their_claims(
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CACHE", "1")
     issuer = aws_world.github.issuer
-    monkeypatch.setenv("CI_TOKEN", issuer.mint({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main", "aud": AUD}))
+    monkeypatch.setenv(
+        "CI_TOKEN", issuer.mint({"sub": "repo:octo-org/octo-repo:ref:refs/heads/main", "aud": AUD})
+    )
     first = ocaws.session(role_arn=aws_world.role_arn, web_identity_token="oidc/env/CI_TOKEN")
     key_a = first.get_credentials().get_frozen_credentials().access_key
     ocaws.clear_exchange_cache()
     clear_token_cache()
-    monkeypatch.setenv("CI_TOKEN", issuer.mint({"sub": "repo:octo-org/octo-repo:ref:refs/heads/dev", "aud": AUD}))
+    monkeypatch.setenv(
+        "CI_TOKEN", issuer.mint({"sub": "repo:octo-org/octo-repo:ref:refs/heads/dev", "aud": AUD})
+    )
     second = ocaws.session(role_arn=aws_world.role_arn, web_identity_token="oidc/env/CI_TOKEN")
     assert second.get_credentials().get_frozen_credentials().access_key != key_a
     assert aws_world.sts_calls == 2

@@ -86,7 +86,7 @@ class _AsyncRefresher(Refresher):
             return self.kept()
         try:
             fresh = await asyncio.to_thread(self.renew)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - failed() raises it when the refresh is mandatory
             return self.failed(err)
         return self.succeeded(fresh)
 
