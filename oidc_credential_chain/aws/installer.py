@@ -21,6 +21,7 @@ import importlib
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,8 @@ from .provider import OIDCWebIdentityProvider
 
 _log = get_logger("aws")
 
-_MARK = "_oidc_credential_chain_attached"
+#: Sessions that have the provider (weakly held: a session's life is its owner's business).
+_attached: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 @dataclasses.dataclass
@@ -114,9 +116,10 @@ def attach(session: Any) -> None:
     The resolver is built when the session first needs credentials, by botocore's own
     factory, and the provider is inserted into it.
     """
-    if getattr(session, _MARK, False):
-        return
-    setattr(session, _MARK, True)
+    with _lock:
+        if session in _attached:
+            return
+        _attached.add(session)
     session.lazy_register_component(
         "credential_provider", lambda: with_provider(session, _seams.default_resolver(session))
     )
@@ -127,7 +130,8 @@ def attach_config(session: Any, config: WebIdentityConfig) -> None:
     from .sts import botocore_package
 
     credentials_module = importlib.import_module(f"{botocore_package(session)}.credentials")
-    setattr(session, _MARK, True)
+    with _lock:
+        _attached.add(session)
     provider = OIDCWebIdentityProvider(session, config=config)
     session.register_component(
         "credential_provider", credentials_module.CredentialResolver(providers=[provider])
@@ -169,7 +173,7 @@ def _attach_boto3_default_session() -> None:
     boto3 = sys.modules.get("boto3")
     default = getattr(boto3, "DEFAULT_SESSION", None) if boto3 is not None else None
     botocore_session = getattr(default, "_session", None)
-    if botocore_session is None or getattr(botocore_session, _MARK, False):
+    if botocore_session is None or botocore_session in _attached:
         return
     if getattr(botocore_session, "_credentials", None) is not None:
         # Credentials were found and are in use; replacing them under running clients would surprise.
