@@ -127,6 +127,36 @@ async def test_refresh_runs_off_the_loop_with_the_same_windows(world: AwsWorld) 
     assert len(world.bedrock.calls) == 1
 
 
+async def test_a_failed_advisory_refresh_keeps_serving_and_backs_off(world: AwsWorld) -> None:
+    world.sts.credential_lifetime = 4.0
+    world.use_env_identity()
+    aws.install()
+    credentials = await aiobotocore_session.get_session().get_credentials()
+    first = (await credentials.get_frozen_credentials()).access_key
+    advisory, mandatory = credentials._advisory_refresh_timeout, credentials._mandatory_refresh_timeout
+    while not credentials.refresh_needed(advisory):  # wait for the advisory window
+        await asyncio.sleep(0.02)
+    assert not credentials.refresh_needed(mandatory)
+    world.sts.fail_with("AccessDenied", times=100)
+    assert (await credentials.get_frozen_credentials()).access_key == first
+    calls = world.sts.calls()
+    assert (await credentials.get_frozen_credentials()).access_key == first
+    assert world.sts.calls() == calls  # backing off: no new attempt at once
+
+
+async def test_the_file_cache_serves_async_sessions(world: AwsWorld, tmp_path: Any) -> None:
+    world.monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CACHE", "1")
+    world.monkeypatch.setenv("OIDC_CREDENTIAL_CHAIN_CACHE_DIR", str(tmp_path / "cache"))
+    world.use_env_identity()
+    aws.install()
+    await converse(aiobotocore_session.get_session())
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    aws.clear_exchange_cache()  # as another process would start
+    await converse(aiobotocore_session.get_session())
+    assert world.sts.calls() == 1 and world.token_fetches() == 1
+    assert len({call.access_key_id for call in world.bedrock.calls}) == 1
+
+
 async def test_typed_errors_through_aiobotocore(world: AwsWorld) -> None:
     from botocore.exceptions import CredentialRetrievalError
 
