@@ -19,6 +19,7 @@ from .._internal import clock
 from .._internal.log import get_logger, warn_once
 from .._internal.refresh import Phase, RefreshState, RefreshWindows
 from ..errors import OIDCError
+from ..spec import is_spec
 from . import _seams
 from .config import (
     ENV_ROLE_ARN,
@@ -88,8 +89,7 @@ def resolve_config(session: Any, lookup: Lookup) -> WebIdentityConfig | None:
 
 
 def _spec_without_role(environ: Mapping[str, str]) -> bool:
-    token = environ.get(ENV_TOKEN, "")
-    return token.strip().startswith("oidc/") and not environ_has_role(environ)
+    return is_spec(environ.get(ENV_TOKEN, "")) and not environ_has_role(environ)
 
 
 def profile_name_of(session: Any, lookup: Lookup) -> str:

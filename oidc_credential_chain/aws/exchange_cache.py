@@ -43,24 +43,24 @@ _cache: ExpiringCache[ExchangeKey, StsCredentials] = ExpiringCache()
 
 def exchange_key(config: WebIdentityConfig, sts: tuple[str, str] = ("", "")) -> ExchangeKey:
     """The key for this configuration: from the token's source, else the (cached) token's claims."""
-    common = {
-        "role_arn": config.role_arn,
-        "session_name": config.session_name,
-        "duration_seconds": config.duration_seconds,
-        "policy": config.policy,
-        "policy_arns": config.policy_arns,
-        "sts": sts,
-    }
     source = source_identity(config)
-    if source is not None:
-        return ExchangeKey(issuer=None, subject=None, audience=None, source=source, **common)  # type: ignore[arg-type]
-    token = fetch_id_token(config.spec)
-    audience = token.audience
+    issuer = subject = None
+    audience: str | tuple[str, ...] | None = None
+    if source is None:
+        token = fetch_id_token(config.spec)
+        issuer, subject, claimed = token.issuer, token.subject, token.audience
+        audience = tuple(claimed) if isinstance(claimed, list) else claimed
     return ExchangeKey(
-        issuer=token.issuer,
-        subject=token.subject,
-        audience=tuple(audience) if isinstance(audience, list) else audience,
-        **common,  # type: ignore[arg-type]
+        issuer=issuer,
+        subject=subject,
+        audience=audience,
+        role_arn=config.role_arn,
+        session_name=config.session_name,
+        duration_seconds=config.duration_seconds,
+        policy=config.policy,
+        policy_arns=config.policy_arns,
+        sts=sts,
+        source=source,
     )
 
 
