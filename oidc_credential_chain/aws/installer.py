@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _botocore_hook
+from .._botocore_hook import MARK as _HOOK_MARK
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
 from . import _seams
@@ -117,7 +118,8 @@ def attach(session: Any) -> None:
     factory, and the provider is inserted into it.
     """
     with _lock:
-        if session in _attached:
+        # The startup hook's stand-in marks the sessions it attached itself (a read, never a write).
+        if session in _attached or getattr(session, _HOOK_MARK, False):
             return
         _attached.add(session)
     session.lazy_register_component(
@@ -173,7 +175,11 @@ def _attach_boto3_default_session() -> None:
     boto3 = sys.modules.get("boto3")
     default = getattr(boto3, "DEFAULT_SESSION", None) if boto3 is not None else None
     botocore_session = getattr(default, "_session", None)
-    if botocore_session is None or botocore_session in _attached:
+    if (
+        botocore_session is None
+        or botocore_session in _attached
+        or getattr(botocore_session, _HOOK_MARK, False)
+    ):
         return
     if getattr(botocore_session, "_credentials", None) is not None:
         # Credentials were found and are in use; replacing them under running clients would surprise.
