@@ -28,10 +28,19 @@ from ..errors import ConfigurationError, CredentialLoopError, ExchangeError, OID
 PROVIDER = "oidc-web-identity"
 
 
-class _BotocoreTyped:
-    """Mixin: keep the library's message and ``__str__``, give botocore its ``kwargs``."""
+class _BotocoreBase:
+    """Between our error classes and botocore's in the MRO: our constructors end here.
+
+    :class:`OIDCError` passes its message up with ``super().__init__(message)``; botocore's
+    ``BotoCoreError`` takes keyword arguments only.  This takes the message, gives botocore
+    the ``kwargs`` it pickles and formats with, and stops the chain.
+    """
 
     kwargs: dict[str, Any]
+
+    def __init__(self, message: str = "") -> None:
+        Exception.__init__(self, message)  # type: ignore[arg-type]
+        self.kwargs = {"provider": PROVIDER, "error_msg": message}
 
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), dict(self.__dict__), str(self)))
@@ -44,20 +53,20 @@ def _rebuild(cls: type[OIDCError], state: dict[str, Any], message: str) -> OIDCE
     return error
 
 
-class StsExchangeError(_BotocoreTyped, ExchangeError, CredentialRetrievalError):  # type: ignore[misc]
+class StsExchangeError(ExchangeError, _BotocoreBase, CredentialRetrievalError):  # type: ignore[misc]
     """STS refused the exchange (or could not be reached): :class:`ExchangeError` and botocore's
     ``CredentialRetrievalError``."""
 
 
-class StsTokenFetchError(_BotocoreTyped, TokenFetchError, CredentialRetrievalError):  # type: ignore[misc]
+class StsTokenFetchError(TokenFetchError, _BotocoreBase, CredentialRetrievalError):  # type: ignore[misc]
     """The ID token could not be fetched: :class:`TokenFetchError` and ``CredentialRetrievalError``."""
 
 
-class StsConfigurationError(_BotocoreTyped, ConfigurationError, InvalidConfigError):  # type: ignore[misc]
+class StsConfigurationError(ConfigurationError, _BotocoreBase, InvalidConfigError):  # type: ignore[misc]
     """A configuration problem: :class:`ConfigurationError` and botocore's ``InvalidConfigError``."""
 
 
-class StsCredentialLoopError(StsConfigurationError, CredentialLoopError):
+class StsCredentialLoopError(CredentialLoopError, StsConfigurationError):
     """``oidc/aws`` needing its own credentials: :class:`CredentialLoopError` and ``InvalidConfigError``."""
 
 
@@ -79,7 +88,7 @@ def botocore_typed(error: OIDCError) -> OIDCError:
         except OIDCError as err:
             raise botocore_typed(err) from None
     """
-    if isinstance(error, _BotocoreTyped):
+    if isinstance(error, _BotocoreBase):
         return error
     for ours, dual in _DUAL:
         if isinstance(error, ours):

@@ -89,3 +89,15 @@ def test_typed_twin_keeps_message_attributes_and_pickles() -> None:
 def test_error_names_are_lazy_attributes() -> None:
     assert aws.StsExchangeError is StsExchangeError
     assert issubclass(aws.StsConfigurationError, InvalidConfigError)
+
+
+def test_dual_types_are_built_with_our_signature() -> None:
+    error = aws.StsExchangeError("STS said no", code="AccessDenied", status=403)
+    assert isinstance(error, CredentialRetrievalError) and isinstance(error, ExchangeError)
+    assert (str(error), error.code, error.kwargs["error_msg"]) == (
+        "STS said no",
+        "AccessDenied",
+        "STS said no",
+    )
+    config = aws.StsConfigurationError("bad profile")
+    assert isinstance(config, InvalidConfigError) and str(config) == "bad profile"
