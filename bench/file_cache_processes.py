@@ -1,10 +1,11 @@
-"""Processes started together x STS calls, with and without the cross-process file cache.
+"""Processes started together x STS calls and ID-token requests, with and without the file cache.
 
 Each round starts N ``oidc-credential-chain aws credential-process`` processes at once (as
 N AWS CLI commands, or N gateway workers booting, would) against the loopback GitHub,
 STS and issuer emulators, and counts the STS calls and ID-token fetches they caused.
-Without the cache every process exchanges; with it the first one does and the others
-wait for its entry.
+Without the cache every process fetches a token and exchanges; with it the first one does
+and the others wait for its entry, which is keyed by the token's source (the GitHub request
+URL and request token), so they never ask the identity provider either.
 
     python bench/file_cache_processes.py [--processes 1,4,16] [--json]
 """
@@ -79,7 +80,7 @@ def main() -> None:
         for n in counts:
             for cache in (False, True):
                 results.append(round_of(world, n, cache))
-    print("processes started together x STS calls (aws credential-process, one identity)")
+    print("processes started together x STS calls and IdP calls (aws credential-process, one identity)")
     print(
         f"  {'processes':>9} {'file cache':>10} {'STS calls':>9} {'IdP calls':>9} "
         f"{'credentials':>11} {'wall s':>7}"

@@ -120,7 +120,7 @@ class LazyProvider:
     """
 
     METHOD = METHOD
-    CANONICAL_NAME = "OIDCWebIdentity"
+    CANONICAL_NAME = "customOIDCWebIdentity"  # botocore's rule for providers from outside botocore
 
     def __init__(self, session: "Any") -> None:
         self._session = session

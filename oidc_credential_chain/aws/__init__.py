@@ -23,10 +23,15 @@ from .._internal.lazy import lazy_exports
 if TYPE_CHECKING:
     from .boto_session import session
     from .config import WebIdentityConfig
+    from .errors import StsConfigurationError, StsCredentialLoopError, StsExchangeError, StsTokenFetchError
     from .exchange_cache import clear_exchange_cache
     from .installer import install, installed, uninstall
 
 _LAZY = {
+    "StsConfigurationError": ".errors",
+    "StsCredentialLoopError": ".errors",
+    "StsExchangeError": ".errors",
+    "StsTokenFetchError": ".errors",
     "WebIdentityConfig": ".config",
     "clear_exchange_cache": ".exchange_cache",
     "install": ".installer",
@@ -38,4 +43,15 @@ _LAZY = {
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
-__all__ = ["WebIdentityConfig", "clear_exchange_cache", "install", "installed", "session", "uninstall"]
+__all__ = [
+    "StsConfigurationError",
+    "StsCredentialLoopError",
+    "StsExchangeError",
+    "StsTokenFetchError",
+    "WebIdentityConfig",
+    "clear_exchange_cache",
+    "install",
+    "installed",
+    "session",
+    "uninstall",
+]

@@ -2,7 +2,8 @@
 
 Environment (claimed only when ``AWS_WEB_IDENTITY_TOKEN`` holds an ``oidc/`` spec):
 ``AWS_WEB_IDENTITY_TOKEN``, ``AWS_ROLE_ARN``, ``AWS_ROLE_SESSION_NAME``,
-``AWS_ROLE_DURATION_SECONDS``.  Profile keys (our own, so other AWS SDKs reading the same
+``AWS_ROLE_DURATION_SECONDS``; LiteLLM's ``AWS_ROLE_NAME`` and ``AWS_SESSION_NAME`` are
+fallbacks for the role ARN and the session name.  Profile keys (our own, so other AWS SDKs reading the same
 file are not confused): ``oidc_web_identity_token``, ``oidc_role_arn``,
 ``oidc_role_session_name``, ``oidc_duration_seconds``.
 """
@@ -24,6 +25,9 @@ ENV_TOKEN = "AWS_WEB_IDENTITY_TOKEN"
 ENV_ROLE_ARN = "AWS_ROLE_ARN"
 ENV_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
 ENV_DURATION = "AWS_ROLE_DURATION_SECONDS"
+#: LiteLLM's names (it puts an ARN in AWS_ROLE_NAME), used when ours are unset.
+ENV_ROLE_NAME_FALLBACK = "AWS_ROLE_NAME"
+ENV_SESSION_NAME_FALLBACK = "AWS_SESSION_NAME"
 
 PROFILE_TOKEN = "oidc_web_identity_token"
 PROFILE_ROLE_ARN = "oidc_role_arn"
@@ -204,18 +208,35 @@ def parse_duration(value: int | str | None, name: str = "duration_seconds", sour
     return seconds
 
 
+def _first_set(environ: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def environ_has_role(environ: Mapping[str, str]) -> bool:
+    """Whether ``AWS_ROLE_ARN`` (or LiteLLM's ``AWS_ROLE_NAME``) is set."""
+    return _first_set(environ, ENV_ROLE_ARN, ENV_ROLE_NAME_FALLBACK) is not None
+
+
 def from_environ(environ: Mapping[str, str]) -> WebIdentityConfig | None:
     """The environment's configuration, or None when ``AWS_WEB_IDENTITY_TOKEN`` holds no spec.
 
     A literal token in ``AWS_WEB_IDENTITY_TOKEN`` is left alone (it is not ours).
+    ``AWS_ROLE_NAME`` / ``AWS_SESSION_NAME`` (LiteLLM's) stand in for ``AWS_ROLE_ARN`` /
+    ``AWS_ROLE_SESSION_NAME`` when those are unset.
+
+    Example: ``from_environ({"AWS_WEB_IDENTITY_TOKEN": "oidc/github", "AWS_ROLE_NAME": arn})``.
     """
     token = environ.get(ENV_TOKEN, "")
     if not is_spec(token):
         return None
     return WebIdentityConfig.create(
         token=token,
-        role_arn=environ.get(ENV_ROLE_ARN),
-        session_name=environ.get(ENV_SESSION_NAME),
+        role_arn=_first_set(environ, ENV_ROLE_ARN, ENV_ROLE_NAME_FALLBACK),
+        session_name=_first_set(environ, ENV_SESSION_NAME, ENV_SESSION_NAME_FALLBACK),
         duration_seconds=environ.get(ENV_DURATION),
         source="the environment",
         names={
@@ -253,6 +274,7 @@ def from_profile(profile_name: str, profile: Mapping[str, Any]) -> WebIdentityCo
 __all__ = [
     "WebIdentityConfig",
     "default_session_name",
+    "environ_has_role",
     "from_environ",
     "from_profile",
     "parse_duration",

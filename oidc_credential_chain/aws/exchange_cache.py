@@ -1,9 +1,12 @@
 """Per-process cache of STS exchanges, keyed by who is asking for what.
 
-The key is the token's identity (issuer, subject, audience) plus the role, session name,
-duration and session policies, so code that builds a new boto3 session per request (as
-LLM gateways do) calls STS once per credential lifetime, and concurrent callers share one
-call.  Entries are let go just before botocore's advisory refresh window opens.
+The key is the identity plus the role, session name, duration, session policies and the
+STS endpoint and region, so code that builds a new boto3 session per request (as LLM
+gateways do) calls STS once per credential lifetime, and concurrent callers share one
+call.  The identity is the token's (issuer, subject, audience), or, where the token comes
+over the network, what identifies its source (:func:`.file_cache.source_identity`), so a
+process whose credentials are in the file cache never asks the identity provider.
+Entries are let go just before botocore's advisory refresh window opens.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from collections.abc import Callable
 
 from .._api import fetch_id_token
 from ..cache import ExpiringCache
+from ..lifecycle.policy import cache_keep_seconds
 from .config import WebIdentityConfig
-from .file_cache import through_file_cache
-from .refresh import cache_keep_seconds
+from .file_cache import source_identity, through_file_cache
 from .sts import StsCredentials
 
 
@@ -29,24 +32,35 @@ class ExchangeKey:
     duration_seconds: int
     policy: str | None
     policy_arns: tuple[str, ...]
+    #: The STS endpoint URL and region that issue the credentials.
+    sts: tuple[str, str] = ("", "")
+    #: :func:`.file_cache.source_identity`, standing for issuer/subject/audience when set.
+    source: str | None = None
 
 
 _cache: ExpiringCache[ExchangeKey, StsCredentials] = ExpiringCache()
 
 
-def exchange_key(config: WebIdentityConfig) -> ExchangeKey:
-    """The key for this configuration, from the (cached) token's claims."""
-    token = fetch_id_token(config.spec)
-    audience = token.audience
+def exchange_key(config: WebIdentityConfig, sts: tuple[str, str] = ("", "")) -> ExchangeKey:
+    """The key for this configuration: from the token's source, else the (cached) token's claims."""
+    source = source_identity(config)
+    issuer = subject = None
+    audience: str | tuple[str, ...] | None = None
+    if source is None:
+        token = fetch_id_token(config.spec)
+        issuer, subject, claimed = token.issuer, token.subject, token.audience
+        audience = tuple(claimed) if isinstance(claimed, list) else claimed
     return ExchangeKey(
-        issuer=token.issuer,
-        subject=token.subject,
-        audience=tuple(audience) if isinstance(audience, list) else audience,
+        issuer=issuer,
+        subject=subject,
+        audience=audience,
         role_arn=config.role_arn,
         session_name=config.session_name,
         duration_seconds=config.duration_seconds,
         policy=config.policy,
         policy_arns=config.policy_arns,
+        sts=sts,
+        source=source,
     )
 
 
@@ -55,8 +69,11 @@ def cached_exchange(
     exchange: Callable[[], StsCredentials],
     *,
     force_refresh: bool = False,
+    issuer: tuple[str, str] = ("", ""),
 ) -> StsCredentials:
     """Credentials for ``config`` from the cache, or from ``exchange()`` (one caller at a time).
+
+    ``issuer`` is the STS endpoint URL and region the exchange goes to (part of the key).
 
     Example::
 
@@ -64,10 +81,10 @@ def cached_exchange(
     """
 
     def fetch() -> tuple[StsCredentials, float]:
-        credentials = through_file_cache(config, exchange, explicit=config.file_cache)
+        credentials = through_file_cache(config, exchange, explicit=config.file_cache, issuer=issuer)
         return credentials, cache_keep_seconds(credentials.lifetime, credentials.seconds_left())
 
-    return _cache.get(exchange_key(config), fetch, force_refresh=force_refresh)
+    return _cache.get(exchange_key(config, issuer), fetch, force_refresh=force_refresh)
 
 
 def clear_exchange_cache() -> None:

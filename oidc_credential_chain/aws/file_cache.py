@@ -2,9 +2,19 @@
 
 Processes of one user on one host that need the same credentials (gunicorn or uvicorn
 workers, every AWS CLI command running ``credential_process``) make one STS call between
-them: the first writes the credentials to the cache, the others read them.  The entry is
-keyed by the ID token's issuer, subject and audience and by the role, session name,
-duration and policies, so two identities never share credentials even for the same role.
+them: the first writes the credentials to the cache, the others read them.
+
+Keys.  Everything that changes who issues or what is issued is in the key: the role,
+session name, duration, policies, the STS endpoint and region (so credentials issued by
+one endpoint are never served for another), and the identity.  Where the token comes from
+an identity provider over the network (GitHub's token endpoint, the GCP metadata server,
+``buildkite-agent``), the identity is first that of the *source* -- the request URL and a
+digest of the request token, the metadata host and audience, the job -- so processes that
+start together find each other's entry before any of them fetches a token: N processes,
+one ID-token request and one STS call.  Tokens read locally (variables, files) cost no
+request: their entries are keyed by the token's ``iss``/``sub``/``aud``.  Every entry also
+records the digest of the identity it was exchanged with, and a caller that holds the
+token's claims uses an entry only when that identity is its own.
 
 On for ``oidc-credential-chain aws credential-process`` unless ``CI`` is set; opt-in for
 the library (``OIDC_CREDENTIAL_CHAIN_CACHE=1``, or ``session(..., file_cache=True)``).
@@ -15,15 +25,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._api import fetch_id_token
-from .._internal.file_cache import CacheEntry, cache_key, open_cache
+from .._internal.file_cache import CacheEntry, FileCache, cache_key, open_cache
 from .._internal.log import get_logger
+from ..lifecycle.policy import widest_advisory
 from .config import WebIdentityConfig, default_session_name
-from .refresh import widest_advisory
 from .sts import StsCredentials
 
 _log = get_logger("aws")
@@ -54,54 +66,90 @@ def minimum_remaining(seconds: float) -> Iterator[None]:
         _min_remaining.reset(token)
 
 
-def entry_key(config: WebIdentityConfig, claims: Mapping[str, Any]) -> str:
-    """The cache key: the token's identity plus everything that shapes the credentials.
+#: Where an identity provider answers over the network, what identifies the identity it
+#: will answer for, without asking it: variables whose values are hashed into the key.
+_SOURCE_VARIABLES: dict[str, tuple[str, ...]] = {
+    "github": ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    "google": ("GCE_METADATA_HOST", "GCE_METADATA_ROOT"),
+    "buildkite": ("BUILDKITE_JOB_ID", "BUILDKITE_AGENT_ACCESS_TOKEN", "BUILDKITE_AGENT_ENDPOINT"),
+}
 
-    A session name the user did not choose (``oidc-credential-chain-<epoch>``, which differs
-    between processes) counts as "default", so processes started in different seconds share.
+
+def source_identity(config: WebIdentityConfig, environ: Mapping[str, str] | None = None) -> str | None:
+    """A digest of what identifies the token's source, or None where the token is read locally.
+
+    Only digests of the variables' values enter the key (the request token never does).
+
+    Example: for ``oidc/github/sts.amazonaws.com`` it covers the request URL and request token.
+    """
+    names = _SOURCE_VARIABLES.get(config.spec.provider)
+    if names is None:
+        return None
+    env = os.environ if environ is None else environ
+    material = "\0".join([config.spec.text, *(f"{n}={env.get(n, '')}" for n in names)])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _claims_digest(claims: Mapping[str, Any]) -> str:
+    return cache_key("aws-identity", claims)
+
+
+def entry_key(
+    config: WebIdentityConfig,
+    claims: Mapping[str, Any],
+    *,
+    issuer: tuple[str, str] = ("", ""),
+    source: str | None = None,
+) -> str:
+    """The cache key: the identity plus everything that shapes the credentials.
+
+    ``issuer`` is the STS endpoint URL and region; ``source`` a :func:`source_identity`
+    digest, which then stands for the identity (``claims`` are not used).  A session name
+    the user did not choose (``oidc-credential-chain-<epoch>``, which differs between
+    processes) counts as "default", so processes started in different seconds share.
     """
     name = config.session_name
     if name == default_session_name() or _DEFAULT_SESSION_NAME.match(name):
         session: str | None = None
     else:
         session = name
+    endpoint, region = issuer
     return cache_key(
-        "aws",
-        claims,
+        "aws" if source is None else "aws-source",
+        claims if source is None else {},
         role_arn=config.role_arn,
         session_name=session,
         duration=config.duration_seconds,
         policy=config.policy,
         policy_arns=sorted(config.policy_arns),
-        endpoint=config.sts_endpoint_url,
+        endpoint=endpoint or config.sts_endpoint_url,
+        region=region or None,
+        source=source,
     )
 
 
 def through_file_cache(
-    config: WebIdentityConfig, exchange: Callable[[], StsCredentials], *, explicit: bool | None = None
+    config: WebIdentityConfig,
+    exchange: Callable[[], StsCredentials],
+    *,
+    explicit: bool | None = None,
+    issuer: tuple[str, str] = ("", ""),
+    claims: Mapping[str, Any] | None = None,
 ) -> StsCredentials:
     """``exchange()``'s credentials, shared with the host's other processes when the cache is on.
 
-    ``explicit`` overrides the environment (``session(file_cache=...)``, the command line).
+    ``explicit`` overrides the environment (``session(file_cache=...)``, the command line);
+    ``issuer`` is the STS endpoint URL and region; ``claims`` those of a token the caller
+    holds already (then only an entry exchanged with the same identity is used).
     """
     cache = open_cache(explicit=explicit)
     if cache is None:
         return exchange()
-    token = fetch_id_token(config.spec)
-    key = entry_key(config, token.claims)
-    floor = _min_remaining.get()
-
-    def usable(entry: CacheEntry) -> bool:
-        # An entry the holder would have to refresh at once is no better than none.
-        needed = max(floor, widest_advisory(entry.lifetime) + 1.0)
-        return _valid(entry.data) and entry.seconds_left() >= needed
-
-    def create() -> tuple[dict[str, Any], float, float]:
-        credentials = exchange()
-        expires_at = credentials.expiration.timestamp()
-        return _data_of(credentials), expires_at - credentials.lifetime, expires_at
-
-    entry = cache.get_or_create(key, create, accept=usable)
+    source = source_identity(config)
+    if source is None:
+        claims = fetch_id_token(config.spec).claims
+    key = entry_key(config, claims or {}, issuer=issuer, source=source)
+    entry = _get_or_exchange(cache, key, lambda: _exchange_recording_identity(config, exchange), claims)
     credentials = _credentials_of(entry)
     _log.debug(
         "credentials for %s via the file cache %s (expire in %.0f s)",
@@ -110,6 +158,38 @@ def through_file_cache(
         credentials.seconds_left(),
     )
     return credentials
+
+
+def _exchange_recording_identity(
+    config: WebIdentityConfig, exchange: Callable[[], StsCredentials]
+) -> tuple[StsCredentials, str]:
+    credentials = exchange()
+    # The exchange fetched the token (cached in this process by now): whose credentials these are.
+    return credentials, _claims_digest(fetch_id_token(config.spec).claims)
+
+
+def _get_or_exchange(
+    cache: FileCache,
+    key: str,
+    exchange: Callable[[], tuple[StsCredentials, str]],
+    claims: Mapping[str, Any] | None,
+) -> CacheEntry:
+    floor = _min_remaining.get()
+    own_identity = _claims_digest(claims) if claims else None
+
+    def usable(entry: CacheEntry) -> bool:
+        # An entry the holder would have to refresh at once is no better than none.
+        needed = max(floor, widest_advisory(entry.lifetime) + 1.0)
+        if own_identity is not None and entry.data.get("Identity") not in (None, own_identity):
+            return False
+        return _valid(entry.data) and entry.seconds_left() >= needed
+
+    def create() -> tuple[dict[str, Any], float, float]:
+        credentials, identity = exchange()
+        expires_at = credentials.expiration.timestamp()
+        return {**_data_of(credentials), "Identity": identity}, expires_at - credentials.lifetime, expires_at
+
+    return cache.get_or_create(key, create, accept=usable)
 
 
 def _data_of(credentials: StsCredentials) -> dict[str, Any]:
@@ -124,7 +204,8 @@ def _data_of(credentials: StsCredentials) -> dict[str, Any]:
 
 def _valid(data: Mapping[str, Any]) -> bool:
     return all(isinstance(data.get(name), str) and data[name] for name in _FIELDS) and all(
-        data.get(name) is None or isinstance(data[name], str) for name in ("AssumedRoleArn", "Subject")
+        data.get(name) is None or isinstance(data[name], str)
+        for name in ("AssumedRoleArn", "Subject", "Identity")
     )
 
 

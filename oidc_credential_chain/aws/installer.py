@@ -5,9 +5,12 @@ Registration goes through ``botocore.register_initializer``: each new session ge
 session's first client (both known only later) are honoured as botocore itself does.
 The provider goes into botocore's default chain just before the ``assume-role`` provider.
 
+aiobotocore's ``AioSession`` is a botocore session, so the same initializer reaches it; it
+gets the async provider (:mod:`.aio.provider`) in its asynchronous chain.  The provider is
+put in with ``CredentialResolver.insert_before``.
+
 AWS CLI v2 bundles a botocore without ``register_initializer``; there the session class's
-resolver factory is wrapped instead.  aiobotocore sessions are left alone (their chain is
-asynchronous).
+resolver factory is wrapped instead (:mod:`._seams`, the one write to a botocore private).
 """
 
 from __future__ import annotations
@@ -18,18 +21,23 @@ import importlib
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from .. import _botocore_hook
+from .._botocore_hook import MARK as _HOOK_MARK
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
+from . import _seams
 from .config import WebIdentityConfig
-from .provider import METHOD, OIDCWebIdentityProvider
+from .core import METHOD
+from .provider import OIDCWebIdentityProvider
 
 _log = get_logger("aws")
 
-_MARK = "_oidc_credential_chain_attached"
+#: Sessions that have the provider (weakly held: a session's life is its owner's business).
+_attached: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 @dataclasses.dataclass
@@ -77,16 +85,9 @@ def install_into(package: types.ModuleType) -> None:
             register(attach)
             _installed[name] = _Installation(package)
         else:
-            session_module = importlib.import_module(f"{name}.session")
-            session_cls = session_module.Session
-            original = session_cls._create_credential_resolver
-
-            def create_credential_resolver(self: Any) -> Any:
-                return with_provider(self, original(self))
-
-            create_credential_resolver.__wrapped__ = original  # type: ignore[attr-defined]
-            session_cls._create_credential_resolver = create_credential_resolver
-            _installed[name] = _Installation(package, patched_factory=create_credential_resolver)
+            session_cls = importlib.import_module(f"{name}.session").Session
+            patched = _seams.wrap_resolver_factory(session_cls, with_provider)
+            _installed[name] = _Installation(package, patched_factory=patched)
         _log.debug("installed the oidc-web-identity credential provider into %s", name)
 
 
@@ -97,8 +98,7 @@ def uninstall() -> None:
         for name, installation in list(_installed.items()):
             if installation.patched_factory is not None:
                 session_cls = importlib.import_module(f"{name}.session").Session
-                if session_cls._create_credential_resolver is installation.patched_factory:
-                    session_cls._create_credential_resolver = installation.patched_factory.__wrapped__
+                _seams.unwrap_resolver_factory(session_cls, installation.patched_factory)
             else:
                 # ValueError: someone else removed it already.
                 with contextlib.suppress(ValueError):
@@ -117,11 +117,13 @@ def attach(session: Any) -> None:
     The resolver is built when the session first needs credentials, by botocore's own
     factory, and the provider is inserted into it.
     """
-    if _is_async(session) or getattr(session, _MARK, False):
-        return
-    setattr(session, _MARK, True)
+    with _lock:
+        # The startup hook's stand-in marks the sessions it attached itself (a read, never a write).
+        if session in _attached or getattr(session, _HOOK_MARK, False):
+            return
+        _attached.add(session)
     session.lazy_register_component(
-        "credential_provider", lambda: with_provider(session, session._create_credential_resolver())
+        "credential_provider", lambda: with_provider(session, _seams.default_resolver(session))
     )
 
 
@@ -130,7 +132,8 @@ def attach_config(session: Any, config: WebIdentityConfig) -> None:
     from .sts import botocore_package
 
     credentials_module = importlib.import_module(f"{botocore_package(session)}.credentials")
-    setattr(session, _MARK, True)
+    with _lock:
+        _attached.add(session)
     provider = OIDCWebIdentityProvider(session, config=config)
     session.register_component(
         "credential_provider", credentials_module.CredentialResolver(providers=[provider])
@@ -138,24 +141,33 @@ def attach_config(session: Any, config: WebIdentityConfig) -> None:
 
 
 def with_provider(session: Any, resolver: Any) -> Any:
-    """``resolver`` with the provider inserted before ``assume-role`` (once)."""
+    """``resolver`` with the provider (async for an aiobotocore session) before ``assume-role`` (once)."""
     providers = getattr(resolver, "providers", None)
     if not isinstance(providers, list):
         return resolver
-    if any(getattr(p, "METHOD", None) == METHOD for p in providers):
-        return resolver
-    provider = OIDCWebIdentityProvider(session)
     methods = [getattr(p, "METHOD", None) for p in providers]
+    if METHOD in methods:
+        return resolver
+    provider = _provider_for(session)
     if "assume-role" in methods:
-        providers.insert(methods.index("assume-role"), provider)
+        resolver.insert_before("assume-role", provider)
     elif "env" in methods:
-        providers.insert(methods.index("env") + 1, provider)
+        resolver.insert_after("env", provider)
     else:
         providers.insert(0, provider)
     return resolver
 
 
-def _is_async(session: Any) -> bool:
+def _provider_for(session: Any) -> Any:
+    if is_async(session):
+        from .aio.provider import AioOIDCWebIdentityProvider
+
+        return AioOIDCWebIdentityProvider(session)
+    return OIDCWebIdentityProvider(session)
+
+
+def is_async(session: Any) -> bool:
+    """Whether ``session`` is an aiobotocore session (its credential chain is awaited)."""
     return any(cls.__module__.startswith("aiobotocore") for cls in type(session).__mro__)
 
 
@@ -163,7 +175,11 @@ def _attach_boto3_default_session() -> None:
     boto3 = sys.modules.get("boto3")
     default = getattr(boto3, "DEFAULT_SESSION", None) if boto3 is not None else None
     botocore_session = getattr(default, "_session", None)
-    if botocore_session is None or getattr(botocore_session, _MARK, False):
+    if (
+        botocore_session is None
+        or botocore_session in _attached
+        or getattr(botocore_session, _HOOK_MARK, False)
+    ):
         return
     if getattr(botocore_session, "_credentials", None) is not None:
         # Credentials were found and are in use; replacing them under running clients would surprise.

@@ -1,37 +1,35 @@
 """The botocore credential provider: ``oidc/...`` token -> STS -> refreshable credentials.
 
 It sits in botocore's chain before the ``assume-role`` provider.  It answers None (and
-changes nothing) unless the environment or the active profile configures a spec:
+changes nothing) unless the environment or the active profile configures a spec, or the
+profile is a ``source_profile`` chain rooted in an ``oidc_*`` profile (see :mod:`.chain`):
 
 - an explicitly chosen profile (``Session(profile_name=...)``) ignores the environment,
   ours included, as botocore does for its own variables;
 - otherwise ``AWS_WEB_IDENTITY_TOKEN=oidc/...`` wins over the profile's
   ``oidc_web_identity_token``.
+
+The decisions live in :mod:`.core`; this shell sends (STS through botocore's own client)
+and builds botocore's refreshable credentials.
 """
 
 from __future__ import annotations
 
-import datetime
-import importlib
-import os
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .._internal import clock
 from .._internal.http import HttpConfig
 from .._internal.log import get_logger
-from .._internal.refresh import Phase, RefreshState, RefreshWindows
-from ..lifecycle.fork import reset_after_fork, reset_other_after_fork
-from .config import WebIdentityConfig, from_environ, from_profile
+from ..errors import OIDCError
+from ..lifecycle import reset_after_fork
+from . import core
+from .config import WebIdentityConfig
+from .core import CANONICAL_NAME, METHOD, Lookup, RefreshDecision, Refresher
 from .exchange_cache import cached_exchange
-from .refresh import refresh_windows
-from .region import sts_region
 from .sts import StsCredentials, assume_role_with_web_identity, botocore_package, create_sts_client
 
 _log = get_logger("aws")
-
-METHOD = "oidc-web-identity"
 
 
 class OIDCWebIdentityProvider:
@@ -39,6 +37,8 @@ class OIDCWebIdentityProvider:
 
     ``config`` pins the identity (``session(...)``, ``credential-process``); without it the
     provider reads the environment and the session's profile each time it loads.
+    ``sts_session`` is the botocore session whose STS client makes the exchange (the
+    session itself unless given; the async provider passes a synchronous twin).
 
     Example::
 
@@ -47,7 +47,7 @@ class OIDCWebIdentityProvider:
     """
 
     METHOD = METHOD
-    CANONICAL_NAME = "OIDCWebIdentity"
+    CANONICAL_NAME = CANONICAL_NAME
 
     def __init__(
         self,
@@ -55,10 +55,12 @@ class OIDCWebIdentityProvider:
         *,
         config: WebIdentityConfig | None = None,
         environ: Mapping[str, str] | None = None,
+        lookup: Lookup | None = None,
+        sts_session: Any = None,
     ) -> None:
         self._session = session
-        self._config = config
-        self._environ = environ
+        self._lookup = lookup or Lookup(config=config, environ=environ)
+        self._sts_session = session if sts_session is None else sts_session
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._clients_lock = threading.Lock()
         reset_after_fork(self)
@@ -71,27 +73,11 @@ class OIDCWebIdentityProvider:
     # configuration ---------------------------------------------------------------------
     def resolve_config(self) -> WebIdentityConfig | None:
         """The configuration in force for this session, or None when there is none."""
-        if self._config is not None:
-            return self._config
-        session = self._session
-        explicit_profile = session.instance_variables().get("profile") is not None
-        if not explicit_profile:
-            from_env = from_environ(os.environ if self._environ is None else self._environ)
-            if from_env is not None:
-                return from_env
-        profile_name = session.get_config_variable("profile") or "default"
-        profiles = session.full_config.get("profiles", {})
-        return from_profile(profile_name, profiles.get(profile_name, {}))
+        return core.resolve_config(self._session, self._lookup)
 
     def region_for(self, config: WebIdentityConfig) -> str:
         """STS region: explicit, the session's, the first client's, else the ARN's partition."""
-        session = self._session
-        return sts_region(
-            config.role_arn,
-            config.region,
-            session.get_config_variable("region"),
-            getattr(session, "_last_client_region_used", None),
-        )
+        return core.region_for(self._session, config)
 
     # exchange --------------------------------------------------------------------------
     def _client(self, config: WebIdentityConfig) -> Any:
@@ -100,7 +86,7 @@ class OIDCWebIdentityProvider:
             client = self._clients.get(key)
             if client is None:
                 client = self._clients[key] = create_sts_client(
-                    self._session, key[0], endpoint_url=key[1], http_config=HttpConfig.from_env()
+                    self._sts_session, key[0], endpoint_url=key[1], http_config=HttpConfig.from_env()
                 )
             return client
 
@@ -110,102 +96,63 @@ class OIDCWebIdentityProvider:
             config,
             lambda: assume_role_with_web_identity(self._client(config), config),
             force_refresh=force_refresh,
+            issuer=self._issuer_of(config),
         )
 
+    def _issuer_of(self, config: WebIdentityConfig) -> tuple[str, str]:
+        """The STS endpoint and region that would issue credentials for ``config`` (cache key)."""
+        client = self._client(config)
+        meta = getattr(client, "meta", None)
+        return str(getattr(meta, "endpoint_url", "") or ""), str(getattr(meta, "region_name", "") or "")
+
     # botocore's interface ----------------------------------------------------------------
-    def load(self) -> Any:
-        """botocore's hook: refreshable credentials, or None when no spec is configured."""
+    def resolve_and_exchange(self) -> tuple[WebIdentityConfig, StsCredentials] | None:
+        """The configuration in force and its credentials, or None when none is configured."""
         config = self.resolve_config()
         if config is None:
             return None
         _log.debug("credentials for %s from %s", config.describe(), config.source)
-        credentials = self.exchange(config)
-        return self._refreshable(config, credentials)
+        return config, self.exchange(config)
 
-    def _refreshable(self, config: WebIdentityConfig, credentials: StsCredentials) -> Any:
-        package = botocore_package(self._session)
-        refreshable_cls = importlib.import_module(f"{package}.credentials").RefreshableCredentials
-        holder: list[Any] = []
-        current = [credentials]
-        state = RefreshState(f"AWS credentials for {config.describe()}", logger=_log)
+    def load(self) -> Any:
+        """botocore's hook: refreshable credentials, or None when no spec is configured."""
+        try:
+            if core.is_oidc_role_chain(self._session, self._lookup):
+                return self._chain().load()
+            found = self.resolve_and_exchange()
+        except OIDCError as err:
+            raise core.as_botocore_error(err) from None
+        return None if found is None else self.refreshable(*found)
 
-        def renew() -> StsCredentials:
-            fresh = self.exchange(config)
-            advisory, mandatory = refresh_windows(fresh.lifetime)
-            if fresh.seconds_left() < advisory:
-                # Only when the wall clock jumped ahead of the cache's monotonic one.
-                fresh = self.exchange(config, force_refresh=True)
-                advisory, mandatory = refresh_windows(fresh.lifetime)
-            if holder:
-                _set_windows(holder[0], advisory, mandatory)
-            return fresh
+    def _chain(self) -> Any:
+        from .chain import assume_role_provider
 
-        def refresh() -> dict[str, Any]:
-            # botocore calls this inside its advisory window (a failure is logged and the current
-            # credentials kept) and its mandatory window (a failure is raised).  A failed advisory
-            # refresh backs off, so an identity provider that is down does not cost every request
-            # the whole retry budget; callers that were already queued behind a failed mandatory
-            # refresh share its error instead of repeating it one after another.
-            held = current[0]
-            left = held.seconds_left()
-            windows = RefreshWindows(*_windows_of(holder[0])) if holder else RefreshWindows(0.0, 0.0)
-            mandatory = windows.phase(left) is Phase.MANDATORY
-            if mandatory:
-                since = getattr(entered, "at", clock.mono())
-                shared = state.failed_since(since, mandatory_only=True)
-                if shared is not None:
-                    raise shared
-            elif not state.should_attempt(mandatory=False):
-                return held.botocore_metadata()
-            try:
-                fresh = renew()
-            except Exception as err:
-                state.record_failure(err, seconds_left=left, windows=windows, mandatory=mandatory)
-                if mandatory:
-                    raise
-                return held.botocore_metadata()
-            state.record_success()
-            current[0] = fresh
-            return fresh.botocore_metadata()
+        name = core.profile_name_of(self._session, self._lookup)
+        return assume_role_provider(self._session, name, botocore_package(self._session))
 
-        instance = refreshable_cls.create_from_metadata(
-            metadata=credentials.botocore_metadata(),
-            refresh_using=refresh,
-            method=METHOD,
-        )
-        # Expiry is judged on the library's clock (the one StsCredentials.seconds_left reads).
-        instance._time_fetcher = _now
-        # Note when each caller entered botocore's refresh (before waiting for its lock).
-        entered = threading.local()
-        botocore_refresh = instance._refresh
+    def refreshable(self, config: WebIdentityConfig, credentials: StsCredentials) -> Any:
+        """botocore ``RefreshableCredentials`` that renew ``credentials`` through this provider."""
+        from .credentials import build, refreshable_class
 
-        def timed_refresh() -> None:
-            entered.at = clock.mono()
-            botocore_refresh()
-
-        instance._refresh = timed_refresh
-        _set_windows(instance, *refresh_windows(credentials.lifetime))
-        holder.append(instance)
-        reset_other_after_fork(instance, _new_refresh_lock)
-        return instance
+        refresher = _SyncRefresher(config, credentials, exchange=self.exchange)
+        return build(refreshable_class(botocore_package(self._session)), refresher, refresher.refresh_using)
 
 
-def _new_refresh_lock(credentials: Any) -> None:
-    # A forked child must not wait on a refresh lock held by a parent's thread (os.fork).
-    credentials._refresh_lock = threading.Lock()
+class _SyncRefresher(Refresher):
+    """:class:`Refresher` whose ``refresh_using`` exchanges in the calling thread."""
 
-
-def _set_windows(credentials: Any, advisory: float, mandatory: float) -> None:
-    credentials._advisory_refresh_timeout = advisory
-    credentials._mandatory_refresh_timeout = mandatory
-
-
-def _windows_of(credentials: Any) -> tuple[float, float]:
-    return float(credentials._advisory_refresh_timeout), float(credentials._mandatory_refresh_timeout)
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(clock.now(), datetime.timezone.utc)
+    def refresh_using(self) -> dict[str, Any]:
+        decision, shared = self.decide()
+        if decision is RefreshDecision.SHARE_FAILURE:
+            assert shared is not None
+            raise core.as_botocore_error(shared)
+        if decision is RefreshDecision.KEEP:
+            return self.kept()
+        try:
+            fresh = self.renew()
+        except Exception as err:  # noqa: BLE001 - failed() raises it when the refresh is mandatory
+            return self.failed(err)
+        return self.succeeded(fresh)
 
 
 __all__ = ["METHOD", "OIDCWebIdentityProvider"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._internal import clock
 from .._internal.file_cache import CacheEntry, FileCache, cache_key
-from ..lifecycle.policy import refresh_windows
+from ..lifecycle.policy import refresh_windows, widest_advisory
 from ._entra import AccessGrant
 from ._refresh import expiry_margin
 from ._settings import Settings
@@ -46,9 +46,7 @@ def shared_grant(cache: FileCache, key: str, create: Callable[[], AccessGrant]) 
             return False
         if not isinstance(data.get("token_type"), str):
             return False
-        needed = (
-            max(refresh_windows(entry.lifetime, jitter=0.0).advisory, expiry_margin(entry.lifetime)) + 1.0
-        )
+        needed = max(widest_advisory(entry.lifetime), expiry_margin(entry.lifetime)) + 1.0
         return entry.seconds_left() >= needed
 
     def fresh() -> tuple[dict[str, Any], float, float]:

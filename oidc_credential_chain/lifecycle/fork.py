@@ -15,8 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class ResetsAfterFork(Protocol):
@@ -27,8 +26,6 @@ class ResetsAfterFork(Protocol):
 
 
 _registered: weakref.WeakSet[ResetsAfterFork] = weakref.WeakSet()
-#: Objects of other libraries (botocore's credentials) with the function that resets them, by id.
-_foreign: dict[int, tuple[weakref.ref[Any], Callable[[Any], None]]] = {}
 #: How many children this process has been (for tests and diagnostics).
 forks_seen = 0
 
@@ -51,16 +48,6 @@ def reset_after_fork(obj: ResetsAfterFork) -> None:
     _registered.add(obj)
 
 
-def reset_other_after_fork(obj: object, reset: Callable[[Any], None]) -> None:
-    """Have ``reset(obj)`` called in every child forked from now on, for an object of another
-    library that cannot register itself (held weakly, like :func:`reset_after_fork`).
-
-    Example: ``reset_other_after_fork(credentials, renew_refresh_lock)``.
-    """
-    key = id(obj)
-    _foreign[key] = (weakref.ref(obj, lambda _ref: _foreign.pop(key, None)), reset)
-
-
 def _after_fork_in_child() -> None:
     global forks_seen
     forks_seen += 1
@@ -69,15 +56,10 @@ def _after_fork_in_child() -> None:
         # One broken object must not leave the others locked.
         with contextlib.suppress(Exception):
             obj.after_fork_in_child()
-    for ref, reset in list(_foreign.values()):
-        other = ref()
-        if other is not None:
-            with contextlib.suppress(Exception):
-                reset(other)
 
 
 if hasattr(os, "register_at_fork"):  # POSIX; elsewhere processes are spawned, never forked
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-__all__ = ["ResetsAfterFork", "forks_seen", "reset_after_fork", "reset_other_after_fork"]
+__all__ = ["ResetsAfterFork", "forks_seen", "reset_after_fork"]

@@ -47,6 +47,9 @@ JITTER = 0.20
 #: Entra counts ``expires_in`` in whole seconds from its own clock rounded down, so a token
 #: may expire up to a second before ``sent + expires_in``.
 WHOLE_SECOND = 1.0
+#: A shared cache lets go of credentials this long (at most 5 % of their lifetime) before the
+#: widest advisory window opens.
+CACHE_SLACK_SECONDS = 1.0
 
 # Not _internal.log's get_logger: that module keeps its state in the lifecycle owner.
 _log = logging.getLogger("oidc_credential_chain.refresh")
@@ -72,9 +75,6 @@ class RefreshWindows:
         if seconds_left < self.advisory:
             return Freshness.STALE
         return Freshness.FRESH
-
-    #: The name the AWS provider knows it by.
-    phase = freshness
 
     def refresh_in(self, seconds_left: float) -> float:
         """Seconds from now until the advisory window opens (0 if it already has)."""
@@ -130,6 +130,21 @@ class RefreshPolicy:
         life = max(0.0, expires_in)
         return now + max(0.0, life - max(self.windows(life).advisory, self.expiry_margin(life)))
 
+    def widest_advisory(self, lifetime: float) -> float:
+        """The largest advisory window :meth:`windows` can return for this lifetime (no jitter)."""
+        return self.windows(lifetime, jitter=0.0).advisory
+
+    def cache_keep(self, lifetime: float, seconds_left: float) -> float:
+        """How long a cache shared by several holders may hand out credentials that live
+        ``lifetime`` seconds and have ``seconds_left``: it lets go just before the widest
+        advisory window any holder could be using opens (:data:`CACHE_SLACK_SECONDS`, at most
+        5 % of the lifetime, earlier), so the refresh a holder asks for always finds new ones.
+
+        Example: ``cache_keep(3600, 3600)`` is ``2699.0``.
+        """
+        slack = min(CACHE_SLACK_SECONDS, 0.05 * max(0.0, lifetime))
+        return max(0.0, seconds_left - self.widest_advisory(lifetime) - slack)
+
     @staticmethod
     def renewal_retry_delay(seconds_until_stale: float) -> float:
         """After a failed early renewal of an access token, how long the current one keeps being
@@ -162,6 +177,19 @@ def refresh_windows(
         refresh_windows(3600, jitter=0)   # RefreshWindows(advisory=900.0, mandatory=540.0)
     """
     return current_policy().windows(lifetime, jitter=jitter, rand=rand)
+
+
+def widest_advisory(lifetime: float) -> float:
+    """The largest advisory window :func:`refresh_windows` can return for this lifetime."""
+    return current_policy().widest_advisory(lifetime)
+
+
+def cache_keep_seconds(lifetime: float, seconds_left: float) -> float:
+    """How long a shared cache may hand out credentials (see :meth:`RefreshPolicy.cache_keep`).
+
+    Example: ``cache_keep_seconds(3600, 3600)`` is ``2699.0``.
+    """
+    return current_policy().cache_keep(lifetime, seconds_left)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,13 +354,16 @@ __all__ = [
     "ADVISORY_FRACTION",
     "BOTOCORE_ADVISORY",
     "BOTOCORE_MANDATORY",
+    "CACHE_SLACK_SECONDS",
     "JITTER",
     "MANDATORY_FRACTION",
     "WHOLE_SECOND",
     "RefreshPolicy",
     "RefreshState",
     "RefreshWindows",
+    "cache_keep_seconds",
     "current_policy",
     "describe_error",
     "refresh_windows",
+    "widest_advisory",
 ]

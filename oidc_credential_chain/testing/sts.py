@@ -1,4 +1,5 @@
-"""AWS STS on loopback: ``AssumeRoleWithWebIdentity``, ``GetWebIdentityToken``, ``GetCallerIdentity``.
+"""AWS STS on loopback: ``AssumeRoleWithWebIdentity``, ``AssumeRole``, ``GetWebIdentityToken``,
+``GetCallerIdentity``.
 
 It speaks the query protocol (form-encoded ``POST /``, XML answers and ``ErrorResponse``
 bodies with STS's codes and statuses) and checks a web identity token as STS does: the
@@ -8,7 +9,9 @@ fetched over HTTP on every exchange, so an issuer that is down gives
 ``IDPCommunicationError``), ``exp`` must be in the future, and the role's trust policy
 must allow the token (evaluated by :func:`oidc_credential_chain.trust.evaluate_trust_policy`).
 Issued credentials are remembered so :class:`~.bedrock.BedrockRuntimeEmulator` and the
-signed STS actions can verify SigV4 with their secrets.
+signed STS actions can verify SigV4 with their secrets.  ``AssumeRole`` (role chaining) is
+signed: the caller's credentials must verify, and the role must trust the caller's role or
+user ARN (:meth:`STSEmulator.allow_chain`).
 
 Example::
 
@@ -45,6 +48,7 @@ NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 VERSION = "2011-06-15"
 DEFAULT_ACCOUNT = "123456789012"
 ASSUME_ROLE_WITH_WEB_IDENTITY = "AssumeRoleWithWebIdentity"
+ASSUME_ROLE = "AssumeRole"
 GET_WEB_IDENTITY_TOKEN = "GetWebIdentityToken"
 GET_CALLER_IDENTITY = "GetCallerIdentity"
 
@@ -57,6 +61,7 @@ IDP_UNREACHABLE_MESSAGE = (
     "This is often transient; retry a limited number of times with backoff."
 )
 ACCESS_DENIED_MESSAGE = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+CHAIN_DENIED_MESSAGE = "User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role}"
 #: The JOSE algorithms IAM OIDC providers verify; anything else (``none``, ``HS256``) is refused
 #: before a key is looked up, so a header cannot choose how the token is checked.
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
@@ -338,6 +343,19 @@ class STSEmulator(EmulatorServer):
         policy = self.trust_policy(issuer, sub=sub, aud=aud, sub_operator=sub_operator, partition=partition)
         return self.add_role(role, policy, max_session_duration=max_session_duration)
 
+    def allow_chain(self, role: str, *callers: str, max_session_duration: int = 3600) -> str:
+        """A role that ``callers`` (role or user ARNs) may ``AssumeRole`` into; returns its ARN.
+
+        Example: ``sts.allow_chain("deploy", sts.allow("ci", issuer))``.
+        """
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": list(callers)}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        return self.add_role(role, policy, max_session_duration=max_session_duration)
+
     def add_access_key(
         self,
         access_key_id: str,
@@ -414,12 +432,14 @@ class STSEmulator(EmulatorServer):
         action = form.get("Action", "")
         if action == ASSUME_ROLE_WITH_WEB_IDENTITY:
             return self._assume_role_with_web_identity(request, form)
-        if action in (GET_WEB_IDENTITY_TOKEN, GET_CALLER_IDENTITY):
+        if action in (GET_WEB_IDENTITY_TOKEN, GET_CALLER_IDENTITY, ASSUME_ROLE):
             caller = self._signed_caller(request)
             if isinstance(caller, Response):
                 return caller
             if action == GET_CALLER_IDENTITY:
                 return self._get_caller_identity(caller)
+            if action == ASSUME_ROLE:
+                return self._assume_role(caller, form)
             return self._get_web_identity_token(caller, form, fields)
         return sts_error("InvalidAction", f"Could not find operation {action} for version {VERSION}")
 
@@ -521,6 +541,61 @@ class STSEmulator(EmulatorServer):
             packed = min(100, max(1, len(policy or "") * 100 // 2048))
             inner += f"<PackedPolicySize>{packed}</PackedPolicySize>"
         return _result(ASSUME_ROLE_WITH_WEB_IDENTITY, inner)
+
+    # role chaining ------------------------------------------------------------------------
+    def _assume_role(self, caller: IssuedCredentials, form: Mapping[str, str]) -> Response:
+        role_arn, session_name = form.get("RoleArn", ""), form.get("RoleSessionName", "")
+        if not role_arn or not _SESSION_NAME.match(session_name):
+            return sts_error("ValidationError", "1 validation error detected: RoleArn and RoleSessionName")
+        duration_text = form.get("DurationSeconds") or "3600"
+        duration = int(duration_text) if duration_text.isdigit() else -1
+        if not 900 <= duration <= 43200:
+            return sts_error(
+                "ValidationError", f"Value '{duration_text}' at 'durationSeconds' is out of range"
+            )
+        role = self.roles.get(role_arn)
+        if role is None or not _trusts(role.trust_policy, caller):
+            return sts_error(
+                "AccessDenied", CHAIN_DENIED_MESSAGE.format(caller=caller.arn, role=role_arn), 403
+            )
+        if duration > role.max_session_duration:
+            return sts_error(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            )
+        match = _ROLE_ARN.match(role_arn)
+        assert match is not None
+        partition, account = match.group("partition"), match.group("account")
+        assumed_arn = f"arn:{partition}:sts::{account}:assumed-role/{match.group('path').rsplit('/', 1)[-1]}/"
+        assumed_arn += session_name
+        lifetime = self.credential_lifetime if self.credential_lifetime is not None else float(duration)
+        expiration = float(math.ceil(self.now() + lifetime))
+        credentials = IssuedCredentials(
+            access_key_id=_random_key("ASIA"),
+            secret_access_key=secrets.token_urlsafe(30)[:40],
+            session_token="IQoJb3JpZ2luX2Vj" + secrets.token_urlsafe(180),
+            expiration=expiration,
+            arn=assumed_arn,
+            account=account,
+            role_arn=role_arn,
+            session_name=session_name,
+            claims={"source": caller.arn},
+        )
+        with self._lock:
+            self._issued[credentials.access_key_id] = credentials
+        inner = (
+            "<Credentials>"
+            f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
+            f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
+            f"<SessionToken>{escape(credentials.session_token or '')}</SessionToken>"
+            f"<Expiration>{_iso(expiration)}</Expiration>"
+            "</Credentials>"
+            "<AssumedRoleUser>"
+            f"<Arn>{escape(assumed_arn)}</Arn>"
+            f"<AssumedRoleId>{role.role_id}:{escape(session_name)}</AssumedRoleId>"
+            "</AssumedRoleUser>"
+        )
+        return _result(ASSUME_ROLE, inner)
 
     def _verify_token(self, token: str) -> dict[str, Any] | Response:
         import jwt
@@ -684,8 +759,24 @@ class STSEmulator(EmulatorServer):
         return _result(GET_WEB_IDENTITY_TOKEN, inner)
 
 
+def _trusts(policy: Mapping[str, Any] | str, caller: IssuedCredentials) -> bool:
+    """Whether a role's trust policy lets ``caller`` (its role, or its user ARN) ``sts:AssumeRole``."""
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        principals = (statement.get("Principal") or {}).get("AWS", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        principals = [principals] if isinstance(principals, str) else principals
+        allowed = statement.get("Effect") == "Allow" and "sts:AssumeRole" in actions
+        if allowed and (caller.arn in principals or caller.role_arn in principals):
+            return True
+    return False
+
+
 __all__ = [
     "ACCESS_DENIED_MESSAGE",
+    "CHAIN_DENIED_MESSAGE",
     "ERRORS",
     "IDP_UNREACHABLE_MESSAGE",
     "VERIFICATION_KEY_MESSAGE",

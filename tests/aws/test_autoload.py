@@ -11,6 +11,8 @@ import re
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from oidc_credential_chain.testing import (
     BedrockRuntimeEmulator,
     GitHubActionsTokenEndpoint,
@@ -182,3 +184,50 @@ def test_a_profile_chosen_after_the_session_was_created_still_gets_the_provider(
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "oidc-web-identity|False"
         assert sts.calls() == 1
+
+
+ASYNC_CODE = textwrap.dedent(
+    """
+    import asyncio
+    from aiobotocore.session import get_session
+
+    async def main():
+        async with get_session().create_client("bedrock-runtime") as bedrock:
+            response = await bedrock.converse(
+                modelId="anthropic.claude-3-5-haiku-20241022-v1:0",
+                messages=[{"role": "user", "content": [{"text": "who am I?"}]}],
+            )
+        print(response["output"]["message"]["content"][0]["text"])
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.aio
+def test_environment_variables_alone_make_stock_aiobotocore_work(venv: Path, tmp_path: Path) -> None:
+    pytest.importorskip("aiobotocore", reason="the [aio] extra is not installed")
+    with (
+        OIDCIssuer("https://token.actions.githubusercontent.com") as issuer,
+        GitHubActionsTokenEndpoint(issuer) as github,
+        STSEmulator() as sts,
+        BedrockRuntimeEmulator(sts) as bedrock,
+    ):
+        sts.register_provider(issuer)
+        role = sts.allow("bedrock", issuer, sub="repo:octo-org/octo-repo:*")
+        env = clean_env(
+            tmp_path,
+            **github.env(),
+            **sts.env(),
+            **bedrock.env(),
+            AWS_WEB_IDENTITY_TOKEN="oidc/github/sts.amazonaws.com",
+            AWS_ROLE_ARN=role,
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        script = tmp_path / "plain_async.py"
+        script.write_text(ASYNC_CODE)
+        done = run([str(venv), str(script)], env=env, cwd=str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert "assumed-role/bedrock/oidc-credential-chain-" in done.stdout
+        assert sts.calls() == 1
+        assert bedrock.callers() == [sts.issued[-1].arn]

@@ -131,6 +131,7 @@ def test_invoke_model_formats(world: AwsWorld) -> None:
     assert [c.operation for c in world.bedrock.calls] == ["InvokeModel", "InvokeModel"]
 
 
+@pytest.mark.bedrock_bearer
 def test_bearer_api_keys_over_https(world: AwsWorld, loopback_tls: LoopbackCA) -> None:
     # botocore sends Bedrock API keys only over TLS.
     with BedrockRuntimeEmulator(
@@ -146,6 +147,7 @@ def test_bearer_api_keys_over_https(world: AwsWorld, loopback_tls: LoopbackCA) -
         assert err.response["Error"]["Code"] == "AccessDeniedException"
 
 
+@pytest.mark.sts_outbound
 def test_get_web_identity_token_and_caller_identity(world: AwsWorld) -> None:
     sts = aws.session(role_arn=world.role, web_identity_token=SPEC, role_session_name="outbound").client(
         "sts"
@@ -174,6 +176,7 @@ def test_get_web_identity_token_and_caller_identity(world: AwsWorld) -> None:
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
+@pytest.mark.sts_outbound
 def test_get_web_identity_token_needs_a_signature(world: AwsWorld) -> None:
     unsigned = boto3.client("sts", config=Config(signature_version=UNSIGNED))
     err = client_error(lambda: unsigned.get_web_identity_token(Audience=["x"], SigningAlgorithm="RS256"))

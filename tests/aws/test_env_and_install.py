@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs
 
 import boto3
@@ -80,15 +81,29 @@ def test_literal_token_in_the_variable_is_not_ours(world: AwsWorld) -> None:
     assert world.sts.calls() == 0
 
 
-def test_missing_role_arn_is_a_configuration_error(world: AwsWorld) -> None:
+def test_a_spec_without_a_role_warns_once_and_leaves_the_chain_to_botocore(
+    world: AwsWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Unrelated code that creates clients never breaks because of us: one warning, then botocore's chain.
+    from botocore.exceptions import NoCredentialsError
+
+    from oidc_credential_chain._internal.log import reset_warnings
+
+    reset_warnings()
     world.monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN", SPEC)
     aws.install()
-    with pytest.raises(ConfigurationError) as info:
-        boto3.client("bedrock-runtime")
-    message = str(info.value)
-    assert "AWS_WEB_IDENTITY_TOKEN is set to oidc/github/sts.amazonaws.com in the environment" in message
-    assert "set AWS_ROLE_ARN to the role's ARN" in message
+    caplog.set_level(logging.WARNING, logger="oidc_credential_chain")
+    for _ in range(2):
+        client = boto3.session.Session().client("bedrock-runtime")
+        with pytest.raises(NoCredentialsError):
+            converse(client)
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("oidc_credential_chain")]
+    assert warnings == [
+        "AWS_WEB_IDENTITY_TOKEN holds an oidc/... spec but no role is configured: set AWS_ROLE_ARN to the "
+        "role's ARN (arn:aws:iam::<account>:role/<name>); the oidc/... credential provider is skipped"
+    ]
     assert world.sts.calls() == 0
+    assert world.token_fetches() == 0
 
 
 @pytest.mark.parametrize(

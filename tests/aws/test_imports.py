@@ -19,6 +19,8 @@ def test_importing_the_aws_modules_imports_no_sdk() -> None:
         "import oidc_credential_chain.aws\n"
         "import oidc_credential_chain.aws.installer, oidc_credential_chain.aws.provider\n"
         "import oidc_credential_chain.aws.boto_session, oidc_credential_chain.aws.credential_process\n"
+        "import oidc_credential_chain.aws.core, oidc_credential_chain.aws.chain\n"
+        "import oidc_credential_chain.aws.credentials, oidc_credential_chain.aws.aio.provider\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)

@@ -8,7 +8,7 @@ import boto3
 import botocore.session
 
 import oidc_credential_chain.aws as aws
-from oidc_credential_chain.aws.refresh import cache_keep_seconds, refresh_windows
+from oidc_credential_chain.lifecycle.policy import cache_keep_seconds, refresh_windows
 from tests.aws.support import AwsWorld, converse
 
 LIFETIME = 2.0
@@ -60,7 +60,9 @@ def test_windows_are_set_on_the_credentials(world: AwsWorld) -> None:
 
 
 def test_refresh_windows_scale_with_short_lifetimes() -> None:
-    advisory, mandatory = refresh_windows(900)
+    windows = refresh_windows(900)
+    advisory, mandatory = windows.advisory, windows.mandatory
     assert advisory < 900 / 2 and mandatory < advisory
-    advisory, mandatory = refresh_windows(3600)
+    windows = refresh_windows(3600)
+    advisory, mandatory = windows.advisory, windows.mandatory
     assert 600 <= advisory <= 900 and mandatory <= 600

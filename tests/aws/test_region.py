@@ -49,6 +49,8 @@ def test_partition_regions_resolve_to_their_sts(
     region: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL_STS", raising=False)
+    # botocore before 1.36 sends legacy regions to the global endpoint unless told otherwise.
+    monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "regional")
     client = create_sts_client(botocore.session.Session(), region)
     assert client.meta.endpoint_url == endpoint
     assert client.meta.config.retries["total_max_attempts"] == 1

@@ -184,8 +184,8 @@ def test_no_secret_leaks_through_aws_azure_and_gcp_flows(
 
     assert outcomes == [
         "aws ok",
-        "aws refused: ExchangeError",
-        "aws refused: ExchangeError",
+        "aws refused: StsExchangeError",
+        "aws refused: StsExchangeError",
         "azure ok",
         "azure refused: EntraExchangeError",
         "gcp 200",

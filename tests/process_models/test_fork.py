@@ -100,6 +100,36 @@ def test_fork_during_a_botocore_refresh(
     assert child.seconds < CHILD_BOUND
 
 
+def test_fork_during_an_aiobotocore_refresh(
+    github: GitHubActionsTokenEndpoint, sts: STSEmulator, role: str, fork_while: Any
+) -> None:
+    pytest.importorskip("aiobotocore.session", reason="the [aio] extra is not installed")
+    import asyncio
+
+    from aiobotocore.session import get_session
+
+    from oidc_credential_chain.aws.aio.provider import AioOIDCWebIdentityProvider
+    from oidc_credential_chain.aws.config import WebIdentityConfig
+
+    sts.credential_lifetime = 3.0
+    config = WebIdentityConfig.create(token=AWS_SPEC, role_arn=role, region="us-east-1")
+    provider = AioOIDCWebIdentityProvider(get_session(), config=config)
+    credentials = asyncio.run(provider.load())
+    first = asyncio.run(credentials.get_frozen_credentials()).access_key
+    sts.faults.add(Fault(delay=SLOW))  # the refresh in flight at fork time is slow
+    while not credentials.refresh_needed(0.4):
+        time.sleep(0.02)
+    # A parent's loop holds the asyncio refresh lock while its worker thread asks STS.
+    fork_while(lambda: asyncio.run(credentials.get_frozen_credentials()))
+
+    child = in_forked_child(lambda: asyncio.run(credentials.get_frozen_credentials()).access_key)
+
+    assert not child.stuck, "the child waited on aiobotocore's refresh lock, held by a parent's task"
+    assert child.error is None
+    assert child.value != first
+    assert child.seconds < CHILD_BOUND
+
+
 def test_a_child_opens_its_own_connections_with_the_pool_lock_held_at_fork(
     github: GitHubActionsTokenEndpoint,
 ) -> None:

@@ -22,6 +22,8 @@ import oidc_credential_chain
 from oidc_credential_chain import gcp
 from oidc_credential_chain._internal.file_cache import CacheEntry
 from oidc_credential_chain._internal.http import HttpResponse
+from oidc_credential_chain.aws.config import WebIdentityConfig
+from oidc_credential_chain.aws.core import Refresher
 from oidc_credential_chain.aws.sts import StsCredentials
 from oidc_credential_chain.idtoken import IdToken
 from oidc_credential_chain.testing import OIDCIssuer
@@ -92,6 +94,17 @@ def _harmless(name: str, annotation: Any) -> Any:
 
 def _secret_holders(token: str) -> dict[type, Callable[[], object]]:
     """Instances whose secret fields hold canaries: their reprs must hide them."""
+
+    def sts_credentials() -> StsCredentials:
+        return StsCredentials(
+            access_key_id="ASIACANARYKEYID00000",
+            secret_access_key=CANARY_SECRET_KEY,
+            session_token=CANARY_SESSION,
+            expiration=datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc),
+            lifetime=3600.0,
+            assumed_role_arn="arn:aws:sts::123456789012:assumed-role/r/s",
+        )
+
     return {
         IdToken: lambda: IdToken(
             value=token,
@@ -102,13 +115,11 @@ def _secret_holders(token: str) -> dict[type, Callable[[], object]]:
             fetched_mono=1.0,
             lifetime=300.0,
         ),
-        StsCredentials: lambda: StsCredentials(
-            access_key_id="ASIACANARYKEYID00000",
-            secret_access_key=CANARY_SECRET_KEY,
-            session_token=CANARY_SESSION,
-            expiration=datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc),
-            lifetime=3600.0,
-            assumed_role_arn="arn:aws:sts::123456789012:assumed-role/r/s",
+        StsCredentials: sts_credentials,
+        Refresher: lambda: Refresher(
+            WebIdentityConfig.create(token="oidc/env/REPR_SPEC", role_arn="arn:aws:iam::123456789012:role/r"),
+            sts_credentials(),
+            exchange=sts_credentials,
         ),
         gcp.Credentials: lambda: gcp.credentials(token="oidc/env/REPR_SPEC", audience=POOL),
         HttpResponse: lambda: HttpResponse(200, {}, f'{{"value": "{token}"}}'.encode(), "http://127.0.0.1/x"),
