@@ -37,13 +37,18 @@ _AMBIENT_PREFIXES = (
 )
 
 
+#: Session-scoped fixtures too costly to build on every xdist worker (a wheel, a venv with it
+#: installed): the tests that use them share one worker.
+_ONE_WORKER_FIXTURES = {"wheel": "fresh-venv", "venv": "fresh-venv"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each module whose tests share a module- or class-scoped fixture on one xdist worker.
+    """Give tests that share an expensive fixture an xdist group, so one worker builds it once.
 
-    ``./scripts/check`` runs ``--dist loadgroup``: without a group, such a module's tests would be
-    spread over the workers and each worker would build the fixture (a venv, an emulator world)
-    again. An explicit ``xdist_group`` marker wins.
+    ``./scripts/check`` runs ``--dist loadgroup``: without a group, tests are spread over the
+    workers and each worker would build a module- or class-scoped fixture (an emulator world) or
+    one of ``_ONE_WORKER_FIXTURES`` again. An explicit ``xdist_group`` marker wins.
     """
     for item in items:
         if item.get_closest_marker("xdist_group") is not None:
@@ -51,9 +56,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = getattr(item, "_fixtureinfo", None)
         if fixtures is None:
             continue
-        scopes = {defs[-1].scope for defs in fixtures.name2fixturedefs.values() if defs}
-        if scopes & {"module", "class"}:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        group = None
+        for name, defs in sorted(fixtures.name2fixturedefs.items()):
+            if not defs:
+                continue
+            if defs[-1].scope == "session" and name in _ONE_WORKER_FIXTURES:
+                group = _ONE_WORKER_FIXTURES[name]
+                break
+            if defs[-1].scope in ("module", "class"):
+                group = item.nodeid.split("::")[0]
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session", autouse=True)
