@@ -63,23 +63,22 @@ def unregister() -> None:
 
 
 def attach(session: "Any") -> None:
-    """botocore session initializer: the resolver, when built, gets a :class:`LazyProvider`."""
-    if _is_async(session):
-        # aiobotocore's chain awaits load(), so the stand-in does not fit it.  aiobotocore is heavy
-        # itself; its sessions are handed to the full installer, which knows their provider.
-        from .aws.installer import attach as attach_provider
+    """botocore session initializer: the resolver, when built, gets a stand-in provider.
 
-        attach_provider(session)
-        return
+    aiobotocore sessions (whose chain awaits ``load()``) get :class:`AsyncLazyProvider`,
+    the others :class:`LazyProvider`.
+    """
     if getattr(session, MARK, False):
         return
     setattr(session, MARK, True)
+    stand_in = AsyncLazyProvider if _is_async(session) else LazyProvider
     session.lazy_register_component(
-        "credential_provider", lambda: _with_stand_in(session, session._create_credential_resolver())
+        "credential_provider",
+        lambda: _with_stand_in(session, session._create_credential_resolver(), stand_in),
     )
 
 
-def _with_stand_in(session: "Any", resolver: "Any") -> "Any":
+def _with_stand_in(session: "Any", resolver: "Any", stand_in_class: "type[_StandIn]") -> "Any":
     # The same place as aws.installer.with_provider: before assume-role, else after env.
     providers = getattr(resolver, "providers", None)
     if not isinstance(providers, list):
@@ -87,7 +86,7 @@ def _with_stand_in(session: "Any", resolver: "Any") -> "Any":
     methods = [getattr(p, "METHOD", None) for p in providers]
     if METHOD in methods:
         return resolver
-    stand_in = LazyProvider(session)
+    stand_in = stand_in_class(session)
     if "assume-role" in methods:
         providers.insert(methods.index("assume-role"), stand_in)
     elif "env" in methods:
@@ -111,13 +110,8 @@ def configured(session: "Any") -> bool:
     return any(isinstance(p, dict) and PROFILE_TOKEN in p for p in profiles.values())
 
 
-class LazyProvider:
-    """A botocore credential provider standing in for ``OIDCWebIdentityProvider``.
-
-    Example::
-
-        resolver.insert_before("assume-role", LazyProvider(session))
-    """
+class _StandIn:
+    """What botocore's chain reads of a provider before calling ``load()``."""
 
     METHOD = METHOD
     CANONICAL_NAME = "customOIDCWebIdentity"  # botocore's rule for providers from outside botocore
@@ -125,6 +119,15 @@ class LazyProvider:
     def __init__(self, session: "Any") -> None:
         self._session = session
         self._provider: Any = None
+
+
+class LazyProvider(_StandIn):
+    """A botocore credential provider standing in for ``OIDCWebIdentityProvider``.
+
+    Example::
+
+        resolver.insert_before("assume-role", LazyProvider(session))
+    """
 
     def load(self) -> "Any":
         """botocore's hook: None unless a spec is configured, else the real provider's answer."""
@@ -135,3 +138,22 @@ class LazyProvider:
 
             self._provider = OIDCWebIdentityProvider(self._session)
         return self._provider.load()
+
+
+class AsyncLazyProvider(_StandIn):
+    """An aiobotocore credential provider standing in for ``AioOIDCWebIdentityProvider``.
+
+    Example::
+
+        resolver.insert_before("assume-role", AsyncLazyProvider(aio_session))
+    """
+
+    async def load(self) -> "Any":
+        """aiobotocore's hook: None unless a spec is configured, else the real provider's answer."""
+        if self._provider is None:
+            if not configured(self._session):
+                return None
+            from .aws.aio.provider import AioOIDCWebIdentityProvider
+
+            self._provider = AioOIDCWebIdentityProvider(self._session)
+        return await self._provider.load()

@@ -42,12 +42,13 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from . import clock
+from .cache_switch import CACHE_SWITCH_VAR as CACHE_SWITCH_VAR  # re-exported
+from .cache_switch import cache_enabled as cache_enabled  # re-exported
 from .log import get_logger, warn_once
 from .redact import show_path
 from .untrusted_json import parse_json
 
 CACHE_DIR_VAR = "OIDC_CREDENTIAL_CHAIN_CACHE_DIR"
-CACHE_SWITCH_VAR = "OIDC_CREDENTIAL_CHAIN_CACHE"
 DIR_NAME = "oidc-credential-chain"
 FORMAT_VERSION = 1
 #: Entries larger than this are not credentials: ignored.
@@ -57,8 +58,6 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 #: Entries (and their lock files) untouched for this long are removed when writing.
 PRUNE_AFTER = 2 * 24 * 3600.0
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 _log = get_logger("file_cache")
 
@@ -84,39 +83,6 @@ def default_directory(environ: Mapping[str, str] | None = None) -> str:
         home = env.get("HOME", "").strip() or os.path.expanduser("~")
         base = os.path.join(home, ".cache")
     return os.path.join(base, DIR_NAME)
-
-
-def cache_enabled(
-    environ: Mapping[str, str] | None = None,
-    *,
-    explicit: bool | None = None,
-    command_line: bool = False,
-) -> bool:
-    """Whether to use the file cache.
-
-    An explicit argument wins, then ``OIDC_CREDENTIAL_CHAIN_CACHE`` (1/0, true/false, yes/no,
-    on/off); otherwise the command line uses it unless ``CI`` is set (shared runners), and
-    the library does not.  Always off where ``fcntl`` is unavailable.
-
-    Example: ``cache_enabled({"OIDC_CREDENTIAL_CHAIN_CACHE": "1"})`` is True.
-    """
-    if not _HAVE_FCNTL:
-        return False
-    if explicit is not None:
-        return explicit
-    env = os.environ if environ is None else environ
-    raw = env.get(CACHE_SWITCH_VAR, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    if raw:
-        raise ConfigurationError(
-            f"{CACHE_SWITCH_VAR} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}"
-        )
-    if command_line:
-        return not env.get("CI", "").strip()
-    return False
 
 
 def cache_key(kind: str, claims: Mapping[str, Any], **target: object) -> str:
@@ -475,15 +441,6 @@ def open_cache(
 
 
 # helpers ---------------------------------------------------------------------------------
-_HAVE_FCNTL: bool
-try:
-    import fcntl as _fcntl  # noqa: F401
-
-    _HAVE_FCNTL = True
-except ImportError:  # pragma: no cover - Windows
-    _HAVE_FCNTL = False
-
-
 def _reason(err: OSError) -> str:
     return err.strerror or errno.errorcode.get(err.errno or 0, "error")
 

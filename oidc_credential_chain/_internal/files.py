@@ -107,6 +107,9 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restric
     when the text is empty, not JWT-shaped, or the file changed within the last
     ``SETTLE_WINDOW`` seconds, it is read again after a short pause until two reads agree
     (for at most ``SETTLE_LIMIT`` seconds), so a reader never acts on half a token.
+    An empty or not JWT-shaped text is believed only once the file has been left alone for
+    ``SETTLE_LIMIT``: on a loaded machine a writer can stall between truncating and writing
+    for longer than ``SETTLE_WINDOW``.
     """
     dirs: list[str] | None = None
     check_path_text(path, what=what)
@@ -121,7 +124,8 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restric
     while (whole is None or time.time() - mtime < SETTLE_WINDOW) and time.monotonic() < deadline:
         time.sleep(SETTLE_PAUSE)
         again, again_mtime = _read_once(path, what, dirs)
-        if (again, again_mtime) == (text, mtime):
+        settled = looks_like_jwt(again) or time.time() - again_mtime >= SETTLE_LIMIT
+        if (again, again_mtime) == (text, mtime) and settled:
             break
         text, mtime = again, again_mtime
         whole = text if looks_like_jwt(text) else whole

@@ -16,6 +16,7 @@ functions:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -29,28 +30,41 @@ BODY_EXCERPT = 300
 PATH_SHOWN = 80
 
 _B64URL = r"[A-Za-z0-9_-]"
-# A JWS/JWE always starts with the base64url of '{"': "eyJ".  Cut tokens (header only,
-# header.payload) are caught too, so truncating a message never reveals half a token.
-_JWT = re.compile(rf"eyJ{_B64URL}*(?:\.{_B64URL}*)*")
-_GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{8,}")
 _NOT_DONE = r"(?!\[REDACTED\])"
-_AUTH_SCHEME = re.compile(rf"(?i)\b(bearer|basic)(\s+){_NOT_DONE}[^\s\"',;)\]}}]+")
-_SECRET_FIELD = re.compile(
-    # Not after '/' or a word character: 'oidc/env/ID_TOKEN: message' names a variable.  A ':'
-    # separator needs a quoted value or no space ('"subject_token": "…"', 'token:…'), so prose
-    # such as 'ID_TOKEN: the answer' is left alone; '=' always counts.
-    r"(?i)((?<![/\w-])(?:aws_)?(?:subject_token|client_assertion|access_token|id_token|refresh_token|"
-    r"client_secret|password|secret_?access_?key|session_?token|web_?identity_?token|"
-    r"request_?token|x-amz-security-token)\b(?:\"?\s*=\s*\"?|\"?\s*:\s*\"|\"?:(?=[^\s\"])))"
-    + _NOT_DONE
-    + r"(?!oidc/)([^\s&\"',;}]+)"  # a spec ('AWS_WEB_IDENTITY_TOKEN=oidc/...') is not a secret
-)
-# Long runs of base64 that mix upper case, lower case and digits: keys and opaque tokens.
-# Paths split at '/', so their segments rarely qualify; hex digests have no upper case.
-_LONG_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{32,}={0,2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
-_LOWER_WORD = re.compile(r"[a-z]{7}")
-_PATH_CHARS = re.compile(r"[A-Za-z0-9._~@+,:= /-]+")
+
+
+class _Patterns:
+    """The compiled expressions; built at first use (:func:`_patterns`), because compiling
+    them is most of this module's import time and a process that never redacts anything
+    (a one-shot credential lookup that succeeds) should not pay it."""
+
+    def __init__(self) -> None:
+        # A JWS/JWE always starts with the base64url of '{"': "eyJ".  Cut tokens (header only,
+        # header.payload) are caught too, so truncating a message never reveals half a token.
+        self.jwt = re.compile(rf"eyJ{_B64URL}*(?:\.{_B64URL}*)*")
+        self.github_token = re.compile(r"\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{8,}")
+        self.auth_scheme = re.compile(rf"(?i)\b(bearer|basic)(\s+){_NOT_DONE}[^\s\"',;)\]}}]+")
+        self.secret_field = re.compile(
+            # Not after '/' or a word character: 'oidc/env/ID_TOKEN: message' names a variable.  A ':'
+            # separator needs a quoted value or no space ('"subject_token": "…"', 'token:…'), so prose
+            # such as 'ID_TOKEN: the answer' is left alone; '=' always counts.
+            r"(?i)((?<![/\w-])(?:aws_)?(?:subject_token|client_assertion|access_token|id_token|refresh_token|"
+            r"client_secret|password|secret_?access_?key|session_?token|web_?identity_?token|"
+            r"request_?token|x-amz-security-token)\b(?:\"?\s*=\s*\"?|\"?\s*:\s*\"|\"?:(?=[^\s\"])))"
+            + _NOT_DONE
+            + r"(?!oidc/)([^\s&\"',;}]+)"  # a spec ('AWS_WEB_IDENTITY_TOKEN=oidc/...') is not a secret
+        )
+        # Long runs of base64 that mix upper case, lower case and digits: keys and opaque tokens.
+        # Paths split at '/', so their segments rarely qualify; hex digests have no upper case.
+        self.long_run = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{32,}={0,2}")
+        self.control = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+        self.lower_word = re.compile(r"[a-z]{7}")
+        self.path_chars = re.compile(r"[A-Za-z0-9._~@+,:= /-]+")
+
+
+@functools.cache
+def _patterns() -> _Patterns:
+    return _Patterns()
 
 
 def _mixed(run: str) -> bool:
@@ -65,7 +79,9 @@ def _long_run(match: re.Match[str]) -> str:
     if "/" in run or "+" in run:
         # Standard base64 (AWS secret keys, session tokens) has no '-' or '_', and random
         # text rarely holds a long lower-case word; relative paths and ARNs do.
-        keylike = len(run) >= 40 and "-" not in run and "_" not in run and not _LOWER_WORD.search(run)
+        keylike = (
+            len(run) >= 40 and "-" not in run and "_" not in run and not _patterns().lower_word.search(run)
+        )
         return REDACTED if keylike and _mixed(run) else run
     return REDACTED if _mixed(run) else run
 
@@ -81,12 +97,13 @@ def redact_text(text: str, *secrets: str | None) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
-    text = _JWT.sub(REDACTED, text)
-    text = _GITHUB_TOKEN.sub(REDACTED, text)
-    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-    text = _LONG_RUN.sub(_long_run, text)
-    return _CONTROL.sub(" ", text)
+    patterns = _patterns()
+    text = patterns.jwt.sub(REDACTED, text)
+    text = patterns.github_token.sub(REDACTED, text)
+    text = patterns.auth_scheme.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = patterns.secret_field.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = patterns.long_run.sub(_long_run, text)
+    return patterns.control.sub(" ", text)
 
 
 def is_secret_shaped(value: str) -> bool:
@@ -94,7 +111,7 @@ def is_secret_shaped(value: str) -> bool:
 
     Example: ``is_secret_shaped("eyJhbGciOi.eyJzdWIi.c2ln")`` is True.
     """
-    return redact_text(value) != _CONTROL.sub(" ", value)
+    return redact_text(value) != _patterns().control.sub(" ", value)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -136,9 +153,10 @@ def show_path(value: str, *, limit: int = PATH_SHOWN, quote: bool = True) -> str
     Examples: ``show_path("/var/run/token")`` is ``"'/var/run/token'"``;
     ``show_path("eyJhbGciOi.eyJzdWIi.c2ln")`` is ``"(a JWT, not a path; not shown)"``.
     """
-    if _JWT.fullmatch(value.strip()) or value.strip().startswith("eyJ"):
+    patterns = _patterns()
+    if patterns.jwt.fullmatch(value.strip()) or value.strip().startswith("eyJ"):
         return "(a JWT, not a path; not shown)"
-    if not value or not _PATH_CHARS.fullmatch(value) or is_secret_shaped(value) or len(value) > 4096:
+    if not value or not patterns.path_chars.fullmatch(value) or is_secret_shaped(value) or len(value) > 4096:
         return f"(a {len(value)}-character value that does not look like a path; not shown)"
     if len(value) > limit:
         parts = value.split("/")

@@ -29,14 +29,17 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._api import fetch_id_token
-from .._internal.file_cache import CacheEntry, FileCache, cache_key, open_cache
+from .._internal.cache_switch import cache_enabled
 from .._internal.log import get_logger
 from ..lifecycle.policy import widest_advisory
 from .config import WebIdentityConfig, default_session_name
 from .sts import StsCredentials
+
+if TYPE_CHECKING:
+    from .._internal.file_cache import CacheEntry, FileCache
 
 _log = get_logger("aws")
 
@@ -91,6 +94,8 @@ def source_identity(config: WebIdentityConfig, environ: Mapping[str, str] | None
 
 
 def _claims_digest(claims: Mapping[str, Any]) -> str:
+    from .._internal.file_cache import cache_key
+
     return cache_key("aws-identity", claims)
 
 
@@ -114,6 +119,8 @@ def entry_key(
     else:
         session = name
     endpoint, region = issuer
+    from .._internal.file_cache import cache_key
+
     return cache_key(
         "aws" if source is None else "aws-source",
         claims if source is None else {},
@@ -142,6 +149,11 @@ def through_file_cache(
     ``issuer`` is the STS endpoint URL and region; ``claims`` those of a token the caller
     holds already (then only an entry exchanged with the same identity is used).
     """
+    if not cache_enabled(explicit=explicit):
+        return exchange()
+    # Imported here: the cache is off by default, and a one-shot process should not load it.
+    from .._internal.file_cache import open_cache
+
     cache = open_cache(explicit=explicit)
     if cache is None:
         return exchange()

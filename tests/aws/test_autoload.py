@@ -157,6 +157,35 @@ def test_import_boto3_with_nothing_configured_loads_at_most_three_package_module
     assert credentials == "None"
 
 
+COUNT_MODULES_AIO = """
+import asyncio, sys
+def ours():
+    return sorted(m for m in sys.modules if m.partition(".")[0] == "oidc_credential_chain")
+from aiobotocore.session import AioSession
+after_import = ours()
+session = AioSession()
+after_session = ours()
+credentials = asyncio.run(session.get_credentials())
+print(after_import, after_session, ours(), credentials, sep="|")
+"""
+
+
+@pytest.mark.aio
+def test_an_aiobotocore_session_with_nothing_configured_loads_no_more_than_boto3(
+    venv: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("aiobotocore", reason="the [aio] extra is not installed")
+    env = clean_env(tmp_path, AWS_EC2_METADATA_DISABLED="true", AWS_DEFAULT_REGION="us-east-1")
+    done = run([str(venv), "-c", COUNT_MODULES_AIO], env=env, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    after_import, after_session, after_credentials, credentials = done.stdout.strip().split("|")
+    loaded = ast.literal_eval(after_import)
+    assert loaded == ["oidc_credential_chain", "oidc_credential_chain._botocore_hook"]
+    assert ast.literal_eval(after_session) == loaded
+    assert ast.literal_eval(after_credentials) == loaded
+    assert credentials == "None"
+
+
 def test_a_profile_chosen_after_the_session_was_created_still_gets_the_provider(
     venv: Path, tmp_path: Path
 ) -> None:

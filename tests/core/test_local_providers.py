@@ -103,6 +103,27 @@ def test_azure_token_file_rewritten_in_place_is_reread(
     assert get_id_token("oidc/azure") == second
 
 
+def test_a_writer_stalled_between_truncating_and_writing_is_waited_for(
+    local_issuer: OIDCIssuer, monkeypatch: pytest.MonkeyPatch, write_file: Callable[..., Path]
+) -> None:
+    # On a loaded machine the rotating process can be descheduled right after truncating the file
+    # for longer than the settle window; the reader must not take the empty file for the token.
+    token = local_issuer.mint({"n": 1})
+    path = write_file("")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(path))
+
+    def write_late() -> None:
+        time.sleep(0.08)
+        path.write_text(token)
+
+    writer = threading.Thread(target=write_late)
+    writer.start()
+    try:
+        assert get_id_token("oidc/azure") == token
+    finally:
+        writer.join()
+
+
 def test_azure_without_its_variable() -> None:
     with pytest.raises(ConfigurationError) as info:
         get_id_token("oidc/azure")

@@ -109,11 +109,13 @@ def test_the_stand_in_uses_the_providers_method_name() -> None:
     assert _botocore_hook.METHOD == METHOD
 
 
-def test_an_aiobotocore_session_is_handed_to_the_installer_not_given_the_sync_stand_in() -> None:
+def test_an_aiobotocore_session_gets_the_async_stand_in_not_the_sync_one() -> None:
     # aiobotocore is not a dependency here: a botocore session class from its module stands in for it.
     aio_session_cls = type("AioSession", (botocore.session.Session,), {"__module__": "aiobotocore.session"})
     session = aio_session_cls()
     _botocore_hook.attach(session)
-    assert not getattr(session, _botocore_hook.MARK, False)
+    assert getattr(session, _botocore_hook.MARK, False)
     providers = session.get_component("credential_provider").providers
+    stand_ins = [p for p in providers if getattr(p, "METHOD", None) == _botocore_hook.METHOD]
+    assert [type(p) for p in stand_ins] == [_botocore_hook.AsyncLazyProvider]
     assert not any(isinstance(p, _botocore_hook.LazyProvider) for p in providers)

@@ -203,15 +203,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     marker = item.get_closest_marker("fault")
     if marker is None:
         return
+    # The row travels with the report, so that under pytest-xdist the controller sees it too.
     report = outcome.get_result()
-    row = _rows.setdefault(item.nodeid, {**marker.kwargs, "test": item.name, "outcome": "passed"})
-    if report.failed:
-        row["outcome"] = "FAILED"
+    order = str(item.session.items.index(item))  # the table lists rows in collection order
+    report.user_properties.append(("fault_row", {**marker.kwargs, "test": item.name, "order": order}))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == "fault_row":
+            row = _rows.setdefault(report.nodeid, {**value, "outcome": "passed"})
+            if report.failed:
+                row["outcome"] = "FAILED"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("fault_table", default=None)
-    if not path or not _rows:
+    # An xdist worker's reports reach the controller, which writes the table.
+    if not path or not _rows or hasattr(session.config, "workerinput"):
         return
     lines = [
         "| Fault | Where | What the caller sees | Test |",
@@ -219,7 +228,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     ]
     # Parametrized variants of one test share a row.
     merged: dict[tuple[str, str, str], list[str]] = {}
-    for row in _rows.values():
+    for row in sorted(_rows.values(), key=lambda row: int(row["order"])):
         mark = "" if row["outcome"] == "passed" else " (FAILED)"
         merged.setdefault((row["fault"], row["path"], row["sees"]), []).append(f"`{row['test']}`{mark}")
     for (fault, path_, sees), tests in merged.items():
