@@ -18,6 +18,7 @@ from oidc_credential_chain import (
     get_id_token,
     parse_spec,
 )
+from oidc_credential_chain._internal.redact import show_path
 from oidc_credential_chain.testing import OIDCIssuer
 
 
@@ -122,6 +123,46 @@ def test_a_writer_stalled_between_truncating_and_writing_is_waited_for(
         assert get_id_token("oidc/azure") == token
     finally:
         writer.join()
+
+
+def test_a_writer_stalled_halfway_through_the_token_is_waited_for(
+    local_issuer: OIDCIssuer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Stalled after writing part of the header: two reads a pause apart agree on the partial
+    # text, which must still not be taken for the token.
+    token = local_issuer.mint({"sub": "system:serviceaccount:ns:sa", "aud": "api://AzureADTokenExchange"})
+    path = tmp_path / "azure-identity-token"
+    path.write_text(token[: token.index(".") + 5])
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(path))
+
+    def finish() -> None:
+        time.sleep(0.08)
+        with open(path, "r+") as handle:
+            handle.write(token)
+
+    writer = threading.Thread(target=finish)
+    writer.start()
+    try:
+        assert get_id_token("oidc/azure") == token
+    finally:
+        writer.join()
+
+
+def test_azure_token_file_left_empty_by_a_writer_that_never_finishes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "azure-identity-token"
+    path.write_text("")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(path))
+
+    started = time.monotonic()
+    with pytest.raises(ConfigurationError) as info:
+        get_id_token("oidc/azure")
+
+    assert time.monotonic() - started < 10
+    assert str(info.value) == (
+        f"oidc/azure: token file named by AZURE_FEDERATED_TOKEN_FILE {show_path(str(path))} is empty"
+    )
 
 
 def test_azure_without_its_variable() -> None:

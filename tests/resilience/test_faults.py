@@ -389,7 +389,9 @@ def test_token_file_replaced_mid_read(tmp_path: Path, monkeypatch: pytest.Monkey
 
     path = tmp_path / "azure-identity-token"
     issuer = github.issuer
-    path.write_text(issuer.mint({"sub": "system:serviceaccount:ns:sa", "aud": "api://AzureADTokenExchange"}))
+    # Every token ever written: a read must return one of them exactly (a cut signature still decodes).
+    written = {issuer.mint({"sub": "system:serviceaccount:ns:sa", "aud": "api://AzureADTokenExchange"})}
+    path.write_text(next(iter(written)))
     monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(path))
     stop = threading.Event()
     writes = 0
@@ -398,6 +400,7 @@ def test_token_file_replaced_mid_read(tmp_path: Path, monkeypatch: pytest.Monkey
         nonlocal writes
         while not stop.is_set():
             token = issuer.mint({"sub": "system:serviceaccount:ns:sa", "aud": "api://AzureADTokenExchange"})
+            written.add(token)
             # In place, as a careless rotation does: truncate, write half, pause, write the rest.
             with open(path, "w") as handle:
                 handle.write(token[: len(token) // 2])
@@ -420,6 +423,8 @@ def test_token_file_replaced_mid_read(tmp_path: Path, monkeypatch: pytest.Monkey
                 failures.append(str(err))
             else:
                 assert token.claims["sub"] == "system:serviceaccount:ns:sa"
+                if token.value not in written:
+                    failures.append(f"a torn token of {len(token.value)} characters")
                 tokens += 1
     finally:
         stop.set()
