@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigurationError, OIDCError
+from ..lifecycle.fork import ForkSafeLock
 from ..providers.registry import parse_spec
 from ..spec import Spec, is_spec
 
@@ -44,7 +44,7 @@ _ROLE_ARN = re.compile(
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 _default_session_name: str | None = None
-_default_lock = threading.Lock()
+_default_lock = ForkSafeLock()
 
 
 def default_session_name() -> str:

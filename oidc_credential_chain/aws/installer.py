@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import importlib
 import sys
-import threading
 import types
 import weakref
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from .. import _botocore_hook
 from .._botocore_hook import MARK as _HOOK_MARK
 from .._internal.log import get_logger
 from ..errors import ConfigurationError
+from ..lifecycle.fork import ForkSafeLock
 from . import _seams
 from .config import WebIdentityConfig
 from .core import METHOD
@@ -48,7 +48,7 @@ class _Installation:
 
 
 _installed: dict[str, _Installation] = {}
-_lock = threading.RLock()
+_lock = ForkSafeLock(reentrant=True)
 
 
 def install(*, default_session: bool = True) -> None:

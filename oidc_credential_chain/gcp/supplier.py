@@ -7,7 +7,6 @@ same spec in the process), and fetches a fresh one after Google STS refused the 
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from google.auth import identity_pool
@@ -15,6 +14,7 @@ from google.auth import identity_pool
 from .._api import fetch_id_token
 from ..errors import OIDCError
 from ..idtoken import IdToken
+from ..lifecycle.fork import ForkSafeLock
 from ..providers.base import FetchContext
 from ..providers.registry import parse_spec
 from ..spec import Spec
@@ -34,7 +34,7 @@ class SpecSubjectTokenSupplier(identity_pool.SubjectTokenSupplier):
     def __init__(self, spec: str | Spec, *, context: FetchContext | None = None) -> None:
         self.spec = parse_spec(spec)
         self._context = context
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
         self._rejected = False
         self._last: IdToken | None = None
 

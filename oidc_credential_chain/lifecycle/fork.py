@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import weakref
-from typing import Protocol
+from types import TracebackType
+from typing import Any, Protocol
 
 
 class ResetsAfterFork(Protocol):
@@ -48,6 +50,38 @@ def reset_after_fork(obj: ResetsAfterFork) -> None:
     _registered.add(obj)
 
 
+class ForkSafeLock:
+    """A lock (reentrant if asked) that a forked child gets anew, free: for locks held only
+    briefly (naming a session, installing a provider) that need no class of their own.
+
+    Example::
+
+        _lock = ForkSafeLock()
+
+        with _lock:
+            ...
+    """
+
+    def __init__(self, *, reentrant: bool = False) -> None:
+        self._reentrant = reentrant
+        self._lock: Any = self._new_lock()
+        reset_after_fork(self)
+
+    def _new_lock(self) -> Any:
+        return threading.RLock() if self._reentrant else threading.Lock()
+
+    def after_fork_in_child(self) -> None:
+        self._lock = self._new_lock()
+
+    def __enter__(self) -> bool:
+        return bool(self._lock.acquire())
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._lock.release()
+
+
 def _after_fork_in_child() -> None:
     global forks_seen
     forks_seen += 1
@@ -62,4 +96,4 @@ if hasattr(os, "register_at_fork"):  # POSIX; elsewhere processes are spawned, n
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-__all__ = ["ResetsAfterFork", "forks_seen", "reset_after_fork"]
+__all__ = ["ForkSafeLock", "ResetsAfterFork", "forks_seen", "reset_after_fork"]

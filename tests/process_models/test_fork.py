@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 import oidc_credential_chain
+from oidc_credential_chain.aws import config as aws_config
+from oidc_credential_chain.aws import installer as aws_installer
 from oidc_credential_chain.lifecycle import fork
 from oidc_credential_chain.testing import EntraEmulator, GitHubActionsTokenEndpoint, STSEmulator
 from oidc_credential_chain.testing._server import Fault
@@ -174,6 +176,41 @@ def test_a_fork_keeps_valid_cached_values(github: GitHubActionsTokenEndpoint) ->
     assert child.value[0] == token
     assert child.value[1] >= 1
     assert github.count() == before  # the child asked nobody
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        pytest.param(lambda: aws_config._default_lock, id="aws-session-name"),
+        pytest.param(lambda: aws_installer._lock, id="aws-installer"),
+        pytest.param(lambda: fork.ForkSafeLock(), id="plain"),
+    ],
+)
+def test_a_lock_a_parents_thread_holds_at_fork_is_free_in_the_child(held: Any) -> None:
+    lock = held()
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            taken.set()
+            release.wait(CHILD_BOUND)
+
+    holder = in_background(hold)
+    assert taken.wait(5)
+    try:
+
+        def take() -> bool:
+            with lock:
+                return True
+
+        child = in_forked_child(take)
+    finally:
+        release.set()
+        holder.join(5)
+
+    assert not child.stuck, "the child waited on a lock held by a parent's thread"
+    assert child.error is None
+    assert child.value is True
 
 
 def test_an_object_that_fails_to_reset_does_not_stop_the_others() -> None:
