@@ -2,7 +2,8 @@
 
 botocore offers documented seams for almost everything this package needs
 (``register_initializer``, ``Session.register_component``, ``CredentialResolver.insert_before``,
-``RefreshableCredentials(time_fetcher=..., advisory_timeout=..., mandatory_timeout=...)``).
+``RefreshableCredentials(time_fetcher=..., advisory_timeout=..., mandatory_timeout=...)``, the
+``before-send`` event through which the STS client sends over the library's bounded transport).
 What remains is here, each with the reason no public seam serves, and tested against the
 oldest (1.34) and newest botocore the package supports:
 
