@@ -22,9 +22,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._internal.http import HttpClient, HttpConfig, HttpResponse, TransportError
-from .._internal.log import get_logger
-
-_log = get_logger("aws")
 
 #: The exchange's deadline (``clock.mono()`` scale), set by ``assume_role_with_web_identity``.
 exchange_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
