@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from ..errors import ConfigurationError
+from .._internal.extras import missing_extra
 from ._env import (
     describe_claims,
     empty_aws_config_env,
@@ -70,11 +70,6 @@ def run_aws_demo(out: TextIO) -> None:
     """
     try:
         import boto3  # noqa: F401 - checked here for a clear message
-    except ImportError:
-        raise ConfigurationError(
-            "the AWS demo needs boto3: pip install 'oidc-credential-chain[aws,testing]'"
-        ) from None
-    try:
         import jwt  # noqa: F401
 
         from ..testing.bedrock import BedrockRuntimeEmulator
@@ -82,10 +77,8 @@ def run_aws_demo(out: TextIO) -> None:
         from ..testing.github import GitHubActionsTokenEndpoint
         from ..testing.issuer import OIDCIssuer
         from ..testing.sts import STSEmulator
-    except ImportError:
-        raise ConfigurationError(
-            "the demo's emulators need the testing extra: pip install 'oidc-credential-chain[testing]'"
-        ) from None
+    except ImportError as err:
+        raise (missing_extra(err, "the AWS demo") or err) from None
 
     from .._api import fetch_id_token
     from ..aws import clear_exchange_cache, install, installed, uninstall

@@ -15,7 +15,7 @@ import datetime
 import textwrap
 from typing import Any, TextIO
 
-from ..errors import ConfigurationError
+from .._internal.extras import missing_extra
 from ._env import isolated_environ
 
 SPEC = "oidc/google/api://AzureADTokenExchange"
@@ -70,24 +70,17 @@ def run_azure_demo(out: TextIO) -> None:
         run_azure_demo(sys.stdout)
     """
     try:
+        import jwt
         import openai  # noqa: F401 - checked here for a clear message
         from azure.identity import CredentialUnavailableError  # noqa: F401
-    except ImportError:
-        raise ConfigurationError(
-            "the Azure demo needs openai and azure-identity: pip install 'oidc-credential-chain[all]'"
-        ) from None
-    try:
-        import jwt
 
         from ..testing.azure_openai import AzureOpenAIEmulator
         from ..testing.entra import EntraEmulator
         from ..testing.gcp_metadata import GCPMetadataServer
         from ..testing.issuer import OIDCIssuer
         from ..testing.tls import loopback_ca
-    except ImportError:
-        raise ConfigurationError(
-            "the demo's emulators need the testing extra: pip install 'oidc-credential-chain[testing]'"
-        ) from None
+    except ImportError as err:
+        raise (missing_extra(err, "the Azure demo") or err) from None
 
     from .._api import _cache as id_token_cache
     from .._api import fetch_id_token

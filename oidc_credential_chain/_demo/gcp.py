@@ -13,7 +13,7 @@ import datetime
 import textwrap
 from typing import Any, TextIO
 
-from ..errors import ConfigurationError
+from .._internal.extras import missing_extra
 from ._env import describe_claims, environment_lines, isolated_environ, plural, when
 
 SPEC = "oidc/github"
@@ -65,11 +65,6 @@ def run_gcp_demo(out: TextIO) -> None:
     """
     try:
         import google.auth  # noqa: F401 - checked here for a clear message
-    except ImportError:
-        raise ConfigurationError(
-            "the Google demo needs google-auth: pip install 'oidc-credential-chain[gcp,testing]'"
-        ) from None
-    try:
         import jwt  # noqa: F401
 
         from ..testing.github import GitHubActionsTokenEndpoint
@@ -77,10 +72,8 @@ def run_gcp_demo(out: TextIO) -> None:
         from ..testing.iam_credentials import IAMCredentialsEmulator
         from ..testing.issuer import OIDCIssuer
         from ..testing.vertex import VertexAIEmulator
-    except ImportError:
-        raise ConfigurationError(
-            "the demo's emulators need the testing extra: pip install 'oidc-credential-chain[testing]'"
-        ) from None
+    except ImportError as err:
+        raise (missing_extra(err, "the Google demo") or err) from None
 
     from .._api import _cache as id_token_cache
     from .._api import fetch_id_token

@@ -1,6 +1,6 @@
 """Name the extra to install when an optional dependency is missing.
 
-A bare ``pip install oidc-credential-chain`` brings only ``requests``; each integration
+A bare ``pip install oidc-credential-chain`` brings only ``urllib3``; each integration
 needs its extra.  Users of ``credential_process`` in other languages often install just the
 command line, so the message says exactly what to install instead of showing an import
 traceback.
