@@ -170,6 +170,27 @@ def sts_error(code: str, message: str, status: int | None = None) -> Response:
     return Response(http_status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id})
 
 
+def _credentials_xml(credentials: IssuedCredentials) -> str:
+    assert credentials.expiration is not None  # session credentials always expire
+    return (
+        "<Credentials>"
+        f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
+        f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
+        f"<SessionToken>{escape(credentials.session_token or '')}</SessionToken>"
+        f"<Expiration>{_iso(credentials.expiration)}</Expiration>"
+        "</Credentials>"
+    )
+
+
+def _assumed_role_user_xml(credentials: IssuedCredentials, role: RoleRecord) -> str:
+    return (
+        "<AssumedRoleUser>"
+        f"<Arn>{escape(credentials.arn)}</Arn>"
+        f"<AssumedRoleId>{role.role_id}:{escape(credentials.session_name or '')}</AssumedRoleId>"
+        "</AssumedRoleUser>"
+    )
+
+
 def _result(action: str, inner: str) -> Response:
     request_id = str(uuid.uuid4())
     body = (
@@ -499,41 +520,15 @@ class STSEmulator(EmulatorServer):
                 "ValidationError",
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             )
-        match = _ROLE_ARN.match(role_arn)
-        assert match is not None
-        partition, account = match.group("partition"), match.group("account")
-        role_name = match.group("path").rsplit("/", 1)[-1]
-        assumed_arn = f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"
-        lifetime = self.credential_lifetime if self.credential_lifetime is not None else float(duration)
-        expiration = float(math.ceil(self.now() + lifetime))  # whole seconds, as STS sends
-        credentials = IssuedCredentials(
-            access_key_id=_random_key("ASIA"),
-            secret_access_key=secrets.token_urlsafe(30)[:40],
-            session_token="IQoJb3JpZ2luX2Vj" + secrets.token_urlsafe(180),
-            expiration=expiration,
-            arn=assumed_arn,
-            account=account,
-            role_arn=role_arn,
-            session_name=session_name,
-            claims=dict(claims),
-        )
-        with self._lock:
-            self._issued[credentials.access_key_id] = credentials
+        credentials = self._issue(role_arn, session_name, duration, dict(claims))
         audience = claims.get("aud")
         audience_text = audience if isinstance(audience, str) else ",".join(map(str, audience or []))
+        subject = escape(str(claims.get("sub", "")))
         inner = (
-            "<Credentials>"
-            f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
-            f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
-            f"<SessionToken>{escape(credentials.session_token or '')}</SessionToken>"
-            f"<Expiration>{_iso(expiration)}</Expiration>"
-            "</Credentials>"
-            f"<SubjectFromWebIdentityToken>{escape(str(claims.get('sub', '')))}</SubjectFromWebIdentityToken>"
-            "<AssumedRoleUser>"
-            f"<Arn>{escape(assumed_arn)}</Arn>"
-            f"<AssumedRoleId>{role.role_id}:{escape(session_name)}</AssumedRoleId>"
-            "</AssumedRoleUser>"
-            f"<Audience>{escape(audience_text)}</Audience>"
+            _credentials_xml(credentials)
+            + f"<SubjectFromWebIdentityToken>{subject}</SubjectFromWebIdentityToken>"
+            + _assumed_role_user_xml(credentials, role)
+            + f"<Audience>{escape(audience_text)}</Audience>"
             f"<Provider>{escape(provider.arn)}</Provider>"
         )
         if policy or form.get("PolicyArns.member.1.arn"):
@@ -563,39 +558,33 @@ class STSEmulator(EmulatorServer):
                 "ValidationError",
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             )
+        credentials = self._issue(role_arn, session_name, duration, {"source": caller.arn})
+        inner = _credentials_xml(credentials) + _assumed_role_user_xml(credentials, role)
+        return _result(ASSUME_ROLE, inner)
+
+    def _issue(
+        self, role_arn: str, session_name: str, duration: int, claims: dict[str, Any]
+    ) -> IssuedCredentials:
+        """New session credentials for ``role_arn``, remembered so that SigV4 requests can be verified."""
         match = _ROLE_ARN.match(role_arn)
         assert match is not None
         partition, account = match.group("partition"), match.group("account")
-        assumed_arn = f"arn:{partition}:sts::{account}:assumed-role/{match.group('path').rsplit('/', 1)[-1]}/"
-        assumed_arn += session_name
+        role_name = match.group("path").rsplit("/", 1)[-1]
         lifetime = self.credential_lifetime if self.credential_lifetime is not None else float(duration)
-        expiration = float(math.ceil(self.now() + lifetime))
         credentials = IssuedCredentials(
             access_key_id=_random_key("ASIA"),
             secret_access_key=secrets.token_urlsafe(30)[:40],
             session_token="IQoJb3JpZ2luX2Vj" + secrets.token_urlsafe(180),
-            expiration=expiration,
-            arn=assumed_arn,
+            expiration=float(math.ceil(self.now() + lifetime)),  # whole seconds, as STS sends
+            arn=f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}",
             account=account,
             role_arn=role_arn,
             session_name=session_name,
-            claims={"source": caller.arn},
+            claims=claims,
         )
         with self._lock:
             self._issued[credentials.access_key_id] = credentials
-        inner = (
-            "<Credentials>"
-            f"<AccessKeyId>{credentials.access_key_id}</AccessKeyId>"
-            f"<SecretAccessKey>{escape(credentials.secret_access_key)}</SecretAccessKey>"
-            f"<SessionToken>{escape(credentials.session_token or '')}</SessionToken>"
-            f"<Expiration>{_iso(expiration)}</Expiration>"
-            "</Credentials>"
-            "<AssumedRoleUser>"
-            f"<Arn>{escape(assumed_arn)}</Arn>"
-            f"<AssumedRoleId>{role.role_id}:{escape(session_name)}</AssumedRoleId>"
-            "</AssumedRoleUser>"
-        )
-        return _result(ASSUME_ROLE, inner)
+        return credentials
 
     def _verify_token(self, token: str) -> dict[str, Any] | Response:
         import jwt
