@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ._internal import clock
 from ._internal.files import MAX_TOKEN_BYTES
 from ._internal.log import get_logger, warn_once
+from ._internal.record import Record
 from .errors import ConfigurationError, TokenFetchError
 from .jwt import decode_unverified, format_claims, looks_like_jwt, numeric_claim, summarize_claims
 
@@ -24,8 +24,7 @@ _SKEW_NOTICE = 60.0
 _FRESH_AGE = SKEW_ALLOWANCE + 30.0
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class IdToken:
+class IdToken(Record):
     """An ID token and what the library knows about it.
 
     ``lifetime`` is ``exp - iat`` and is counted from ``fetched_mono`` (this process's

@@ -11,15 +11,13 @@ imports run one way, from the providers down to the grammar.
 
 from __future__ import annotations
 
-import dataclasses
-
+from ._internal.record import Record
 from .errors import ConfigurationError
 
 PREFIX = "oidc/"
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
+class Spec(Record):
     """An immutable, validated token spec.
 
     Example::

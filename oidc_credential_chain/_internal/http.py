@@ -19,7 +19,6 @@ package stays cheap.  ``HTTP(S)_PROXY``/``NO_PROXY`` are read from the environme
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import email.utils
 import functools
 import ipaddress
@@ -36,6 +35,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 from ..lifecycle import Owned, reset_after_fork
 from . import clock
 from .log import get_logger
+from .record import Record
 
 if TYPE_CHECKING:
     import urllib3
@@ -66,8 +66,7 @@ def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-@dataclasses.dataclass(frozen=True)
-class HttpConfig:
+class HttpConfig(Record):
     """Timeouts and retry budget for identity-provider and token-exchange calls.
 
     Example: ``HttpConfig(total_timeout=10, attempts=5)``.
@@ -111,8 +110,7 @@ class HttpConfig:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1))))
 
 
-@dataclasses.dataclass(repr=False)
-class HttpResponse:
+class HttpResponse(Record):
     """A received response: status, lower-cased headers and the raw body."""
 
     status: int
@@ -335,8 +333,7 @@ class HttpClient:
         return HttpResponse(status=raw.status, headers=headers_out, body=body, url=url)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Prepared:
+class _Prepared(Record):
     url: str
     headers: dict[str, str]
     body: bytes | None

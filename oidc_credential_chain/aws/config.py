@@ -10,12 +10,12 @@ file are not confused): ``oidc_web_identity_token``, ``oidc_role_arn``,
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._internal.record import Record
 from ..errors import ConfigurationError, OIDCError
 from ..lifecycle.fork import ForkSafeLock
 from ..providers.registry import parse_spec
@@ -59,8 +59,7 @@ def default_session_name() -> str:
         return _default_session_name
 
 
-@dataclasses.dataclass(frozen=True)
-class WebIdentityConfig:
+class WebIdentityConfig(Record):
     """One ``AssumeRoleWithWebIdentity`` to make: the token spec, role and session parameters.
 
     ``source`` says where the settings came from ("the environment", "profile 'ci'"...) for

@@ -9,7 +9,6 @@ refresh.  The shells (:mod:`.provider`, :mod:`.aio.provider`) only exchange, loc
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import enum
 import os
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from typing import Any
 
 from .._internal import clock
 from .._internal.log import get_logger, warn_once
+from .._internal.record import Record
 from ..errors import OIDCError
 from ..lifecycle import Freshness, RefreshState, refresh_windows
 from ..spec import is_spec
@@ -41,8 +41,7 @@ CANONICAL_NAME = "customOIDCWebIdentity"
 
 
 # configuration -------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Lookup:
+class Lookup(Record):
     """Where a provider looks: a pinned config, or the session's profile and the environment.
 
     ``profile_name`` and ``disable_env_vars`` are set when botocore's assume-role provider

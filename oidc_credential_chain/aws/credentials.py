@@ -12,7 +12,6 @@ CLI bundles its own copy), so importing this module imports no SDK.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import functools
 import importlib
@@ -68,6 +67,8 @@ def aio_refreshable_class() -> type:
             # The same hang as the sync lock: a task of the parent's loop held it, and that loop's
             # worker thread (running the exchange) does not exist in the child.  A new asyncio.Lock
             # also binds to whichever loop the child runs, not the parent's.
+            import asyncio  # loaded by aiobotocore already; a sync one-shot process never needs it
+
             _seams.renew_refresh_lock(self, asyncio.Lock())
 
         async def get_frozen_credentials(self) -> Any:

@@ -11,10 +11,10 @@ Entries are let go just before botocore's advisory refresh window opens.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from .._api import fetch_id_token
+from .._internal.record import Record
 from ..cache import ExpiringCache
 from ..lifecycle.policy import cache_keep_seconds
 from .config import WebIdentityConfig
@@ -22,8 +22,7 @@ from .file_cache import source_identity, through_file_cache
 from .sts import StsCredentials
 
 
-@dataclasses.dataclass(frozen=True)
-class ExchangeKey:
+class ExchangeKey(Record):
     issuer: str | None
     subject: str | None
     audience: str | tuple[str, ...] | None

@@ -15,14 +15,12 @@ and builds botocore's refreshable credentials.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from .._internal.http import HttpConfig
 from .._internal.log import get_logger
 from ..errors import OIDCError
-from ..lifecycle import reset_after_fork
 from . import core
 from .config import WebIdentityConfig
 from .core import CANONICAL_NAME, METHOD, Lookup, RefreshDecision, Refresher
@@ -61,14 +59,6 @@ class OIDCWebIdentityProvider:
         self._session = session
         self._lookup = lookup or Lookup(config=config, environ=environ)
         self._sts_session = session if sts_session is None else sts_session
-        self._clients: dict[tuple[str, str | None], Any] = {}
-        self._clients_lock = threading.Lock()
-        reset_after_fork(self)
-
-    def after_fork_in_child(self) -> None:
-        # STS clients pool connections: a forked child makes its own rather than share sockets.
-        self._clients = {}
-        self._clients_lock = threading.Lock()
 
     # configuration ---------------------------------------------------------------------
     def resolve_config(self) -> WebIdentityConfig | None:
@@ -80,30 +70,24 @@ class OIDCWebIdentityProvider:
         return core.region_for(self._session, config)
 
     # exchange --------------------------------------------------------------------------
-    def _client(self, config: WebIdentityConfig) -> Any:
-        key = (self.region_for(config), config.sts_endpoint_url)
-        with self._clients_lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = create_sts_client(
-                    self._sts_session, key[0], endpoint_url=key[1], http_config=HttpConfig.from_env()
-                )
-            return client
-
     def exchange(self, config: WebIdentityConfig, *, force_refresh: bool = False) -> StsCredentials:
         """Credentials for ``config``: from the per-process cache, or one STS call."""
+        # A client per exchange, as botocore's own web-identity fetcher makes one per refresh:
+        # exchanges are one per credential lifetime, and a client kept between them (a thousand
+        # objects and a connection pool) would outlive its use in every process, a forked
+        # child's included.
+        client = create_sts_client(
+            self._sts_session,
+            self.region_for(config),
+            endpoint_url=config.sts_endpoint_url,
+            http_config=HttpConfig.from_env(),
+        )
         return cached_exchange(
             config,
-            lambda: assume_role_with_web_identity(self._client(config), config),
+            lambda: assume_role_with_web_identity(client, config),
             force_refresh=force_refresh,
-            issuer=self._issuer_of(config),
+            issuer=_issuer_of(client),
         )
-
-    def _issuer_of(self, config: WebIdentityConfig) -> tuple[str, str]:
-        """The STS endpoint and region that would issue credentials for ``config`` (cache key)."""
-        client = self._client(config)
-        meta = getattr(client, "meta", None)
-        return str(getattr(meta, "endpoint_url", "") or ""), str(getattr(meta, "region_name", "") or "")
 
     # botocore's interface ----------------------------------------------------------------
     def resolve_and_exchange(self) -> tuple[WebIdentityConfig, StsCredentials] | None:
@@ -136,6 +120,12 @@ class OIDCWebIdentityProvider:
 
         refresher = _SyncRefresher(config, credentials, exchange=self.exchange)
         return build(refreshable_class(botocore_package(self._session)), refresher, refresher.refresh_using)
+
+
+def _issuer_of(client: Any) -> tuple[str, str]:
+    """The STS endpoint and region that issue credentials through ``client`` (cache key)."""
+    meta = getattr(client, "meta", None)
+    return str(getattr(meta, "endpoint_url", "") or ""), str(getattr(meta, "region_name", "") or "")
 
 
 class _SyncRefresher(Refresher):

@@ -19,7 +19,6 @@ endpoint must be https (plain http only on loopback).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import importlib
@@ -32,6 +31,7 @@ from .._api import fetch_id_token
 from .._internal import clock
 from .._internal.http import HttpConfig, describe_url, is_loopback_host
 from .._internal.log import get_logger
+from .._internal.record import Record
 from ..errors import ConfigurationError, ExchangeError
 from ..idtoken import IdToken
 from ..jwt import format_claims, redact
@@ -44,8 +44,7 @@ SERVICE = "AWS STS"
 OPERATION = "AssumeRoleWithWebIdentity"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class StsCredentials:
+class StsCredentials(Record):
     """Temporary credentials from STS.  The repr shows the key ID and expiry, never secrets."""
 
     access_key_id: str

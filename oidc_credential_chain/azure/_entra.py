@@ -9,13 +9,13 @@ assertion's ``iss``/``sub``/``aud``/``exp`` (never the assertion itself).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .._internal.log import get_logger
+from .._internal.record import Record
 from .._internal.untrusted_json import parse_json
 from ..idtoken import IdToken
 from ..jwt import claim_audiences, format_claims, redact
@@ -40,8 +40,7 @@ _CODE = re.compile(r"AADSTS\d+")
 _NO_FIC_CODES = frozenset({"AADSTS70021", "AADSTS700211", "AADSTS700212", "AADSTS700213", "AADSTS7002138"})
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class AccessGrant:
+class AccessGrant(Record):
     """An access token with its expiry (epoch seconds, as azure-core reports it) and the monotonic
     times at which it is renewed (``refresh_mono``) and no longer handed out (``stale_mono``)."""
 
@@ -63,8 +62,7 @@ class AccessGrant:
         return f"AccessGrant(expires_on={self.expires_on}, refresh_on={self.refresh_on})"
 
 
-@dataclasses.dataclass(frozen=True)
-class Exchange:
+class Exchange(Record):
     """One token request: who asks, with which assertion, and when it was sent."""
 
     settings: Settings

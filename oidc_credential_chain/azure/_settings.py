@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .._internal.http import is_loopback_host
+from .._internal.record import Record
 from ..errors import ConfigurationError
 from ..providers.registry import parse_spec
 from ..spec import Spec, is_spec
@@ -32,8 +32,7 @@ EXCHANGE_AUDIENCES = {
 _TENANT_ID = re.compile(r"^[A-Za-z0-9.-]+$")
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(Record):
     """Resolved settings; ``spec`` or ``tenant_id`` may be missing (the credential is then unavailable)."""
 
     spec: Spec | None

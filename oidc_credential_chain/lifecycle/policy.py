@@ -21,7 +21,6 @@ current :class:`~oidc_credential_chain.lifecycle.Lifecycle` owner.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .._internal import clock
+from .._internal.record import Record
 from .fork import reset_after_fork
 from .freshness import Freshness
 from .single_flight import fresh_copy
@@ -55,8 +55,7 @@ CACHE_SLACK_SECONDS = 1.0
 _log = logging.getLogger("oidc_credential_chain.refresh")
 
 
-@dataclasses.dataclass(frozen=True)
-class RefreshWindows:
+class RefreshWindows(Record):
     """Seconds before expiry at which a refresh is tried (advisory) and required (mandatory).
 
     Example::
@@ -81,8 +80,7 @@ class RefreshWindows:
         return max(0.0, seconds_left - self.advisory)
 
 
-@dataclasses.dataclass(frozen=True)
-class RefreshPolicy:
+class RefreshPolicy(Record):
     """The library's refresh windows and backoffs, in one place.
 
     Example::
@@ -192,8 +190,7 @@ def cache_keep_seconds(lifetime: float, seconds_left: float) -> float:
     return current_policy().cache_keep(lifetime, seconds_left)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Failure:
+class _Failure(Record):
     at: float  # monotonic
     error: BaseException
     mandatory: bool

@@ -21,12 +21,12 @@ credential uses the same entries, failures and generations with ``asyncio.Lock``
 from __future__ import annotations
 
 import copy
-import dataclasses
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from .._internal import clock
+from .._internal.record import Record
 from .fork import reset_after_fork
 from .freshness import Freshness
 
@@ -34,8 +34,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Entry(Generic[V]):
+class _Entry(Record, Generic[V]):
     value: V
     stale_at: float
     invalid_at: float
@@ -43,8 +42,7 @@ class _Entry(Generic[V]):
     generation: int
 
 
-@dataclasses.dataclass(frozen=True)
-class _Failure:
+class _Failure(Record):
     error: Exception
     fingerprint: object
     generation: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import dataclasses
 import enum
 import hashlib
 import os
@@ -22,15 +21,17 @@ class Argument(str, enum.Enum):
     REQUIRED = "required"
 
 
-@dataclasses.dataclass
 class FetchContext:
     """What a provider may use while fetching: the environment and an HTTP client.
 
     The repr names neither: the environment holds request tokens and keys.
+
+    Example: ``FetchContext(environ={"ACTIONS_ID_TOKEN_REQUEST_URL": url, ...})``.
     """
 
-    environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ, repr=False)
-    http: HttpClient = dataclasses.field(default_factory=default_client, repr=False)
+    def __init__(self, environ: Mapping[str, str] | None = None, http: HttpClient | None = None) -> None:
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.http: HttpClient = default_client() if http is None else http
 
     def __repr__(self) -> str:
         return f"FetchContext(environ=<{len(self.environ)} variables, not shown>)"

@@ -22,6 +22,7 @@ import oidc_credential_chain
 from oidc_credential_chain import gcp
 from oidc_credential_chain._internal.file_cache import CacheEntry
 from oidc_credential_chain._internal.http import HttpResponse
+from oidc_credential_chain._internal.record import Record
 from oidc_credential_chain.aws.config import WebIdentityConfig
 from oidc_credential_chain.aws.core import Refresher
 from oidc_credential_chain.aws.sts import StsCredentials
@@ -137,6 +138,8 @@ def _build(cls: type, holders: dict[type, Callable[[], object]]) -> object:
     except TypeError:
         pass
     hints = typing.get_type_hints(cls.__init__)
+    if issubclass(cls, Record):  # fields are class annotations; __init__ is Record's own
+        hints = typing.get_type_hints(cls)
     arguments = {
         name: _harmless(name, hints.get(name))
         for name, parameter in inspect.signature(cls).parameters.items()
