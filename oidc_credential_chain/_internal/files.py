@@ -15,12 +15,18 @@ import time
 from collections.abc import Mapping
 
 from ..errors import ConfigurationError
-from .redact import show_path
 
 #: Token text larger than this is refused (one extra byte is read to detect it).
 MAX_TOKEN_BYTES = 64 * 1024
 
 FILE_DIRS_VAR = "OIDC_CREDENTIAL_CHAIN_FILE_DIRS"
+
+
+def _shown(path: str, *, quote: bool = True) -> str:
+    # Only messages name a path: the redaction patterns load when one is written, not per read.
+    from .redact import show_path
+
+    return show_path(path, quote=quote)
 
 
 def allowed_dirs(environ: Mapping[str, str]) -> list[str] | None:
@@ -36,15 +42,15 @@ def _inside(real: str, dirs: list[str]) -> bool:
 
 def _outside_error(path: str, dirs: list[str], what: str) -> ConfigurationError:
     return ConfigurationError(
-        f"{what} {show_path(path)} is outside the directories allowed by {FILE_DIRS_VAR} "
-        f"({', '.join(show_path(d, quote=False) for d in dirs)}); move the token or extend {FILE_DIRS_VAR}"
+        f"{what} {_shown(path)} is outside the directories allowed by {FILE_DIRS_VAR} "
+        f"({', '.join(_shown(d, quote=False) for d in dirs)}); move the token or extend {FILE_DIRS_VAR}"
     )
 
 
 def check_path_text(path: str, *, what: str) -> None:
     """Refuse a path the OS cannot name (a NUL byte) as a configuration error, not a ``ValueError``."""
     if "\x00" in path:
-        raise ConfigurationError(f"{what} {show_path(path)} contains a NUL byte, which no file name can hold")
+        raise ConfigurationError(f"{what} {_shown(path)} contains a NUL byte, which no file name can hold")
 
 
 def check_allowed(path: str, environ: Mapping[str, str], *, what: str) -> None:
@@ -132,7 +138,7 @@ def read_token_file(path: str, environ: Mapping[str, str], *, what: str, restric
     if whole is not None and not looks_like_jwt(text):
         text = whole  # the writer never settled: use the last complete-looking read
     if not text:
-        raise ConfigurationError(f"{what} {show_path(path)} is empty")
+        raise ConfigurationError(f"{what} {_shown(path)} is empty")
     return text
 
 
@@ -147,7 +153,6 @@ def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float
 
     With ``dirs``, the opened descriptor must lie inside one of them.
     """
-    shown = show_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     problem: str | None
     try:
@@ -159,7 +164,7 @@ def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float
     if problem is not None:
         # Raised outside the handler: the OSError (whose filename is the raw value, maybe a
         # token pasted where a path belongs) must not ride along as __context__.
-        raise ConfigurationError(f"{what} {shown} {problem}")
+        raise ConfigurationError(f"{what} {_shown(path)} {problem}")
     try:
         if dirs is not None:
             _verify_opened(fd, path, dirs, what)
@@ -167,7 +172,7 @@ def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float
         mode = st.st_mode
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (FIFO, socket or device)"
-            raise ConfigurationError(f"{what} {shown} is {kind}; only regular files are read")
+            raise ConfigurationError(f"{what} {_shown(path)} is {kind}; only regular files are read")
         chunks: list[bytes] = []
         size = 0
         while size <= MAX_TOKEN_BYTES:
@@ -178,16 +183,16 @@ def _read_once(path: str, what: str, dirs: list[str] | None) -> tuple[str, float
             size += len(chunk)
     except OSError as err:
         reason = errno.errorcode.get(err.errno or 0, "error")
-        raise ConfigurationError(f"{what} {shown} could not be read ({reason})") from None
+        raise ConfigurationError(f"{what} {_shown(path)} could not be read ({reason})") from None
     finally:
         os.close(fd)
     if size > MAX_TOKEN_BYTES:
-        raise ConfigurationError(f"{what} {shown} is larger than {MAX_TOKEN_BYTES} bytes; not a token")
+        raise ConfigurationError(f"{what} {_shown(path)} is larger than {MAX_TOKEN_BYTES} bytes; not a token")
     data = b"".join(chunks)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigurationError(f"{what} {shown} is not UTF-8 text; not a token") from None
+        raise ConfigurationError(f"{what} {_shown(path)} is not UTF-8 text; not a token") from None
     return text.strip(), st.st_mtime
 
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
-import hashlib
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -36,6 +34,7 @@ from .._internal.cache_switch import cache_enabled
 from .._internal.log import get_logger
 from ..lifecycle.policy import widest_advisory
 from .config import WebIdentityConfig, default_session_name
+from .exchange_cache import source_identity
 from .sts import StsCredentials
 
 if TYPE_CHECKING:
@@ -69,30 +68,6 @@ def minimum_remaining(seconds: float) -> Iterator[None]:
         _min_remaining.reset(token)
 
 
-#: Where an identity provider answers over the network, what identifies the identity it
-#: will answer for, without asking it: variables whose values are hashed into the key.
-_SOURCE_VARIABLES: dict[str, tuple[str, ...]] = {
-    "github": ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
-    "google": ("GCE_METADATA_HOST", "GCE_METADATA_ROOT"),
-    "buildkite": ("BUILDKITE_JOB_ID", "BUILDKITE_AGENT_ACCESS_TOKEN", "BUILDKITE_AGENT_ENDPOINT"),
-}
-
-
-def source_identity(config: WebIdentityConfig, environ: Mapping[str, str] | None = None) -> str | None:
-    """A digest of what identifies the token's source, or None where the token is read locally.
-
-    Only digests of the variables' values enter the key (the request token never does).
-
-    Example: for ``oidc/github/sts.amazonaws.com`` it covers the request URL and request token.
-    """
-    names = _SOURCE_VARIABLES.get(config.spec.provider)
-    if names is None:
-        return None
-    env = os.environ if environ is None else environ
-    material = "\0".join([config.spec.text, *(f"{n}={env.get(n, '')}" for n in names)])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
 def _claims_digest(claims: Mapping[str, Any]) -> str:
     from .._internal.file_cache import cache_key
 
@@ -108,7 +83,7 @@ def entry_key(
 ) -> str:
     """The cache key: the identity plus everything that shapes the credentials.
 
-    ``issuer`` is the STS endpoint URL and region; ``source`` a :func:`source_identity`
+    ``issuer`` is the STS endpoint URL and region; ``source`` a :func:`.exchange_cache.source_identity`
     digest, which then stands for the identity (``claims`` are not used).  A session name
     the user did not choose (``oidc-credential-chain-<epoch>``, which differs between
     processes) counts as "default", so processes started in different seconds share.

@@ -37,7 +37,8 @@ def _cli(
 def _cli_key(world: Any) -> str:
     """The key ``credential-process`` files its entry under (source identity, STS endpoint and region)."""
     from oidc_credential_chain.aws.config import WebIdentityConfig
-    from oidc_credential_chain.aws.file_cache import entry_key, source_identity
+    from oidc_credential_chain.aws.exchange_cache import source_identity
+    from oidc_credential_chain.aws.file_cache import entry_key
 
     config = WebIdentityConfig.create(token=SPEC, role_arn=world.role_arn)
     issuer = (os.environ["AWS_ENDPOINT_URL_STS"], "us-east-1")
