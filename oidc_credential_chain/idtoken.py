@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ._internal import clock
-from ._internal.files import MAX_TOKEN_BYTES
 from ._internal.log import get_logger, warn_once
 from ._internal.record import Record
 from .errors import ConfigurationError, TokenFetchError
@@ -13,6 +12,9 @@ from .jwt import decode_unverified, format_claims, looks_like_jwt, numeric_claim
 
 _log = get_logger("token")
 
+#: Token text larger than this is refused, wherever it comes from (a file reader reads one byte
+#: more to tell).
+MAX_TOKEN_BYTES = 64 * 1024
 #: A token is refused locally only when its ``exp`` is more than this far in the past.
 SKEW_ALLOWANCE = 300.0
 #: Tokens without ``exp`` are served from the cache for this long at most.

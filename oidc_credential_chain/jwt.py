@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._internal.redact import redact_text
 from ._internal.untrusted_json import JSONParseError, parse_json
 from .errors import ConfigurationError
 
@@ -109,6 +108,8 @@ def redact(text: str, *secrets: str | None) -> str:
 
     Example: ``redact("Bearer abcd", "abcd")`` returns ``"Bearer [REDACTED]"``.
     """
+    from ._internal.redact import redact_text  # its patterns cost more than the rest of this module
+
     return redact_text(text, *secrets)
 
 

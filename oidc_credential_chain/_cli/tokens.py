@@ -95,7 +95,7 @@ def claims_document(token: IdToken) -> dict[str, Any]:
 
 
 def _read_stdin() -> str:
-    from .._internal.files import MAX_TOKEN_BYTES
+    from ..idtoken import MAX_TOKEN_BYTES
 
     return sys.stdin.read(MAX_TOKEN_BYTES + 1)
 

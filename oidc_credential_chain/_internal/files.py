@@ -15,9 +15,7 @@ import time
 from collections.abc import Mapping
 
 from ..errors import ConfigurationError
-
-#: Token text larger than this is refused (one extra byte is read to detect it).
-MAX_TOKEN_BYTES = 64 * 1024
+from ..idtoken import MAX_TOKEN_BYTES
 
 FILE_DIRS_VAR = "OIDC_CREDENTIAL_CHAIN_FILE_DIRS"
 

@@ -14,8 +14,8 @@ import signal
 import subprocess
 
 from .._internal import clock
-from .._internal.files import MAX_TOKEN_BYTES
 from ..errors import ConfigurationError, TokenFetchError
+from ..idtoken import MAX_TOKEN_BYTES
 from ..spec import Spec
 from .base import Argument, FetchContext, Provider
 

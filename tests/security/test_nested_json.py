@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from oidc_credential_chain import ConfigurationError, TokenFetchError, fetch_id_token
-from oidc_credential_chain._internal.files import MAX_TOKEN_BYTES
+from oidc_credential_chain.idtoken import MAX_TOKEN_BYTES
 from oidc_credential_chain.testing import EntraEmulator, Fault, GitHubActionsTokenEndpoint, Response
 from tests.security.conftest import REQUEST_TOKEN, HostileServer
 
