@@ -12,7 +12,8 @@ RSS); rounds alternate the variants, and each ratio is the median of per-round r
 2. One process making one signed Bedrock call through STS (loopback emulators):
    our provider with the token from a variable (``oidc/circleci``) and over HTTP
    (``oidc/github/...``) vs botocore's native web identity (``AWS_WEB_IDENTITY_TOKEN_FILE``)
-   in the venv without the package.
+   in the venv without the package: bare processes, and processes started across the
+   garbage collector's cycle (:mod:`_gc_phase`; the same position for both of a pair).
 
     python bench/startup.py [--rounds 20] [--quick] [--baseline REF]
 
@@ -41,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _aws_world import MESSAGES, MODEL, World, aws_world
+from _gc_phase import phase_prefix
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -187,18 +189,28 @@ class Comparison:
 
 
 def paired(
-    label: str, rounds: int, ours: tuple[Path, str, dict[str, str]], peer: tuple[Path, str, dict[str, str]]
+    label: str,
+    rounds: int,
+    ours: tuple[Path, str, dict[str, str]],
+    peer: tuple[Path, str, dict[str, str]],
+    *,
+    across_gc_cycle: bool = False,
 ) -> Comparison:
+    """``rounds`` alternating runs of both; ``across_gc_cycle`` starts each round's pair at
+    another position of the garbage collector's cycle (:func:`_gc_phase.phase_prefix`)."""
     result = Comparison(label, [], [])
     run_once(*ours)  # warm the page cache for both
     run_once(*peer)
     for i in range(rounds):
+        prefix = phase_prefix(i + 1) if across_gc_cycle else ""
+        ours_run = (ours[0], prefix + ours[1], ours[2])
+        peer_run = (peer[0], prefix + peer[1], peer[2])
         if i % 2:
-            result.peer.append(run_once(*peer))
-            result.ours.append(run_once(*ours))
+            result.peer.append(run_once(*peer_run))
+            result.ours.append(run_once(*ours_run))
         else:
-            result.ours.append(run_once(*ours))
-            result.peer.append(run_once(*peer))
+            result.ours.append(run_once(*ours_run))
+            result.peer.append(run_once(*peer_run))
     return result
 
 
@@ -305,9 +317,11 @@ def main() -> int:
                     )
         with aws_world() as world:
             envs = one_shot_envs(world)
-            for flavour, label in (
-                ("variable", "one-shot Bedrock call, token from a variable"),
-                ("http", "one-shot Bedrock call, token over HTTP"),
+            for flavour, across, label in (
+                ("variable", False, "one-shot Bedrock call, token from a variable"),
+                ("http", False, "one-shot Bedrock call, token over HTTP"),
+                ("variable", True, "one-shot, token from a variable, across GC cycle"),
+                ("http", True, "one-shot, token over HTTP, across GC cycle"),
             ):
                 for name in packaged:
                     comparison = paired(
@@ -315,6 +329,7 @@ def main() -> int:
                         rounds,
                         (pythons[name], ONE_SHOT, envs[flavour]),
                         (without, ONE_SHOT, envs["native"]),
+                        across_gc_cycle=across,
                     )
                     print(comparison.line(name, "botocore native"), flush=True)
                     result[f"{label} [{name}]"] = {
