@@ -224,11 +224,13 @@ class EmulatorServer:
         self._requests_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._reserved: socket.socket | None = None
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> EmulatorServer:
         if self._server is not None:
             return self
+        self._release_port()
         server = _Server((self.host, self._port), _Handler)
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
@@ -246,6 +248,7 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        self._release_port()
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -257,10 +260,22 @@ class EmulatorServer:
     def down(self) -> None:
         """Stop listening (connections are refused) but keep the port for :meth:`up`."""
         self.stop()
+        # A bound socket that does not listen refuses connections and holds the port, so another
+        # server starting meanwhile (another test worker) cannot be handed it and answer instead.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        reserved = socket.socket(family, socket.SOCK_STREAM)
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reserved.bind((self.host, self._port))
+        self._reserved = reserved
 
     def up(self) -> None:
         """Listen again on the same port after :meth:`down`."""
         self.start()
+
+    def _release_port(self) -> None:
+        reserved, self._reserved = self._reserved, None
+        if reserved is not None:
+            reserved.close()
 
     @property
     def running(self) -> bool:
