@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._api import fetch_id_token
-from .._internal.cache_switch import cache_enabled
 from .._internal.log import get_logger
 from ..lifecycle.policy import widest_advisory
 from .config import WebIdentityConfig, default_session_name
@@ -118,15 +117,13 @@ def through_file_cache(
     issuer: tuple[str, str] = ("", ""),
     claims: Mapping[str, Any] | None = None,
 ) -> StsCredentials:
-    """``exchange()``'s credentials, shared with the host's other processes when the cache is on.
+    """``exchange()``'s credentials, shared with the host's other processes through the cache.
 
+    Called once the cache is known to be on (:func:`.._internal.cache_switch.cache_enabled`);
     ``explicit`` overrides the environment (``session(file_cache=...)``, the command line);
     ``issuer`` is the STS endpoint URL and region; ``claims`` those of a token the caller
     holds already (then only an entry exchanged with the same identity is used).
     """
-    if not cache_enabled(explicit=explicit):
-        return exchange()
-    # Imported here: the cache is off by default, and a one-shot process should not load it.
     from .._internal.file_cache import open_cache
 
     cache = open_cache(explicit=explicit)
