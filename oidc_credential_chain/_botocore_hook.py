@@ -17,6 +17,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import types
+    from collections.abc import Callable
     from typing import Any
 
 #: ``OIDCWebIdentityProvider.METHOD``, repeated here so that the provider module stays unloaded.
@@ -71,33 +72,38 @@ def attach(session: "Any") -> None:
     if getattr(session, MARK, False):
         return
     setattr(session, MARK, True)
-    stand_in = AsyncLazyProvider if _is_async(session) else LazyProvider
+    stand_in = AsyncLazyProvider if is_async(session) else LazyProvider
     session.lazy_register_component(
         "credential_provider",
-        lambda: _with_stand_in(session, session._create_credential_resolver(), stand_in),
+        lambda: place_provider(session._create_credential_resolver(), lambda: stand_in(session)),
     )
 
 
-def _with_stand_in(session: "Any", resolver: "Any", stand_in_class: "type[_StandIn]") -> "Any":
-    # The same place as aws.installer.with_provider: before assume-role, else after env.
+def place_provider(resolver: "Any", make_provider: "Callable[[], Any]") -> "Any":
+    """``resolver`` with ``make_provider()`` just before ``assume-role``, else after ``env``,
+    else first; unchanged when it has a provider of this library already.
+
+    Example: ``place_provider(resolver, lambda: LazyProvider(session))``.
+    """
     providers = getattr(resolver, "providers", None)
     if not isinstance(providers, list):
         return resolver
     methods = [getattr(p, "METHOD", None) for p in providers]
     if METHOD in methods:
         return resolver
-    stand_in = stand_in_class(session)
+    provider = make_provider()
     if "assume-role" in methods:
-        providers.insert(methods.index("assume-role"), stand_in)
+        resolver.insert_before("assume-role", provider)
     elif "env" in methods:
-        providers.insert(methods.index("env") + 1, stand_in)
+        resolver.insert_after("env", provider)
     else:
-        providers.insert(0, stand_in)
+        providers.insert(0, provider)
     return resolver
 
 
-def _is_async(session: "Any") -> bool:
-    # aiobotocore sessions subclass botocore's, but their chain awaits load().
+def is_async(session: "Any") -> bool:
+    """Whether ``session`` is an aiobotocore session: they subclass botocore's, but their chain
+    awaits ``load()``."""
     return any(cls.__module__.startswith("aiobotocore") for cls in type(session).__mro__)
 
 

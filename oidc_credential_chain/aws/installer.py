@@ -31,7 +31,6 @@ from ..errors import ConfigurationError
 from ..lifecycle.fork import ForkSafeLock
 from . import _seams
 from .config import WebIdentityConfig
-from .core import METHOD
 from .provider import OIDCWebIdentityProvider
 
 _log = get_logger("aws")
@@ -142,33 +141,15 @@ def attach_config(session: Any, config: WebIdentityConfig) -> None:
 
 def with_provider(session: Any, resolver: Any) -> Any:
     """``resolver`` with the provider (async for an aiobotocore session) before ``assume-role`` (once)."""
-    providers = getattr(resolver, "providers", None)
-    if not isinstance(providers, list):
-        return resolver
-    methods = [getattr(p, "METHOD", None) for p in providers]
-    if METHOD in methods:
-        return resolver
-    provider = _provider_for(session)
-    if "assume-role" in methods:
-        resolver.insert_before("assume-role", provider)
-    elif "env" in methods:
-        resolver.insert_after("env", provider)
-    else:
-        providers.insert(0, provider)
-    return resolver
+    return _botocore_hook.place_provider(resolver, lambda: _provider_for(session))
 
 
 def _provider_for(session: Any) -> Any:
-    if is_async(session):
+    if _botocore_hook.is_async(session):
         from .aio.provider import AioOIDCWebIdentityProvider
 
         return AioOIDCWebIdentityProvider(session)
     return OIDCWebIdentityProvider(session)
-
-
-def is_async(session: Any) -> bool:
-    """Whether ``session`` is an aiobotocore session (its credential chain is awaited)."""
-    return any(cls.__module__.startswith("aiobotocore") for cls in type(session).__mro__)
 
 
 def _attach_boto3_default_session() -> None:
